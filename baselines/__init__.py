@@ -1,0 +1,1 @@
+"""Baselines compared against the reference HMVLM (imported lazily by name)."""
