@@ -1,0 +1,8 @@
+"""The one place baseline models register. A new baseline: one module + one line here."""
+from __future__ import annotations
+
+from hmvlm_bench.registry import Registries
+
+
+def register(regs: Registries) -> None:
+    pass

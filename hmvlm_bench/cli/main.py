@@ -1,0 +1,356 @@
+"""`hmvlm-bench`: the command line. Heavy imports happen inside commands so --help is instant."""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from hmvlm_bench.cli.args import parse_csv, parse_data_paths, parse_kv_list
+from hmvlm_bench.errors import UserError
+
+app = typer.Typer(
+    name="hmvlm-bench",
+    help=("Benchmark and evaluation suite for motion-vision-language models (HMVLM and friends).\n\n"
+          "Start with `hmvlm-bench run --tasks all` (offline, CPU, embedded synthetic data), "
+          "then `hmvlm-bench report --results runs/mini`."),
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+)
+train_app = typer.Typer(help="Train tokenizers, evaluators and models (resumable, safetensors).",
+                        no_args_is_help=True)
+data_app = typer.Typer(help="Make, import and check motion datasets (HumanML3D layout).",
+                       no_args_is_help=True)
+app.add_typer(train_app, name="train")
+app.add_typer(data_app, name="data")
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = REPO_ROOT / "checkpoints"
+
+
+def _registries(include_path: list[Path] | None):
+    from hmvlm_bench.plugins import load_registries
+
+    return load_registries(include_path or [])
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("hmvlm_bench").setLevel(logging.INFO)
+
+
+@app.callback()
+def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+          verbose: bool = typer.Option(False, "--verbose", "-v", help="Log more.")) -> None:
+    if debug:
+        os.environ["HMVLM_BENCH_DEBUG"] = "1"
+    _setup_logging(verbose)
+
+
+# --------------------------------------------------------------------------------- run
+@app.command()
+def run(
+    tasks: str = typer.Option("all", "--tasks", "-t", help="Comma-separated task names or groups, or 'all'."),
+    models: str = typer.Option("hmvlm", "--models", "-m", help="Comma-separated model names, or 'all' (baselines, ground-truth, random)."),
+    preset: str = typer.Option("mini", help="tiny (tests, seconds) | mini (CPU default) | paper (GPU, real data)."),
+    data: Optional[list[str]] = typer.Option(None, "--data", help="Dataset path, NAME=DIR (repeatable), e.g. humanml3d=/data/HumanML3D."),
+    evaluator: Optional[list[str]] = typer.Option(None, "--evaluator", help="Official evaluator dir per dataset, NAME=DIR (holds text_mot_match/model/finest.tar and glove/)."),
+    model_args: Optional[list[str]] = typer.Option(None, "--model-args", help="Model arguments k=v[,k=v], e.g. checkpoint=DIR."),
+    output_dir: Optional[Path] = typer.Option(None, "--output-dir", "-o", help="Where results go (default runs/<preset>)."),
+    report_dir: Optional[Path] = typer.Option(None, "--report-dir", help="Also write the Markdown leaderboard here (default: the output dir)."),
+    limit: Optional[int] = typer.Option(None, help="Evaluate at most N test samples per task (default: the preset's)."),
+    seed: int = typer.Option(0, help="Base seed; per-sample seeds derive from it."),
+    device: Optional[str] = typer.Option(None, help="cpu | cuda | cuda:N (default: the preset's)."),
+    include_path: Optional[list[Path]] = typer.Option(None, "--include-path", help="Extra plugin folder(s) with Python files defining register(registries)."),
+    cache_dir: Optional[Path] = typer.Option(None, help="Artifact cache (default $HMVLM_BENCH_CACHE or ~/.cache/hmvlm_bench)."),
+    experiment: Optional[Path] = typer.Option(None, "--experiment", help="Run every variant of an ablation folder (experiments/<study>)."),
+    launcher: str = typer.Option("none", help="none | accelerate (data-parallel; use under `accelerate launch`)."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bars on stderr."),
+) -> None:
+    """Evaluate models on tasks; finished (model, task) pairs are skipped on rerun."""
+    from rich.console import Console
+
+    from hmvlm_bench.runner import RunConfig, run as run_eval
+
+    console = Console(stderr=True)
+    regs = _registries(include_path)
+    out = output_dir or Path("runs") / preset
+    world = None
+    if launcher == "accelerate":
+        from hmvlm_bench.distributed import init_world
+
+        world = init_world()
+    elif launcher != "none":
+        raise UserError(f"unknown launcher '{launcher}' (none | accelerate)")
+    cfg = RunConfig(
+        tasks=parse_csv(tasks), models=parse_csv(models), preset=preset, output_dir=out,
+        data=parse_data_paths(data), evaluators=parse_data_paths(evaluator),
+        model_args=parse_kv_list(model_args, "--model-args"), limit=limit, seed=seed,
+        device=device, cache_dir=cache_dir, shipped_artifacts=(SHIPPED,) if SHIPPED.is_dir() else (),
+        progress=progress, debug=bool(os.environ.get("HMVLM_BENCH_DEBUG")),
+    )
+    if experiment is not None:
+        from hmvlm_bench.experiments import run_experiment
+
+        summary = run_experiment(experiment, cfg, regs, world)
+    else:
+        summary = run_eval(cfg, regs, world)
+    if world is not None and not world.is_main:
+        return
+    _print_summary(console, summary)
+    if summary.by_status("computed") or summary.by_status("cached"):
+        from hmvlm_bench.reporting.leaderboard import write_markdown_leaderboard
+
+        lb = write_markdown_leaderboard(out, report_dir or out)
+        console.print(f"leaderboard: {lb}")
+    if not summary.ok:
+        raise typer.Exit(1)
+
+
+def _print_summary(console, summary) -> None:
+    from rich.table import Table
+
+    table = Table(title="run summary", show_lines=False)
+    for col in ("model", "task", "status", "detail", "seconds"):
+        table.add_column(col)
+    for o in summary.outcomes:
+        table.add_row(o.model, o.task, o.status, o.detail, f"{o.seconds:.1f}" if o.seconds else "")
+    console.print(table)
+    n_cached = len(summary.by_status("cached"))
+    if n_cached and not summary.by_status("computed"):
+        console.print(f"nothing recomputed: {n_cached} result(s) already up to date")
+    skipped = summary.by_status("skipped")
+    if skipped:
+        console.print(f"{len(skipped)} unsupported (model, task) pair(s) skipped")
+
+
+# ---------------------------------------------------------------------------------- ls
+@app.command("ls")
+def ls_cmd(
+    what: str = typer.Argument("all", help="tasks | models | all"),
+    include_path: Optional[list[Path]] = typer.Option(None, "--include-path"),
+) -> None:
+    """List registered tasks (version, capability, metrics) and models (capabilities)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    if what not in ("tasks", "models", "all"):
+        raise UserError(f"unknown listing '{what}' (tasks | models | all)")
+    regs = _registries(include_path)
+    console = Console()
+    if what in ("tasks", "all"):
+        t = Table(title="tasks")
+        for col in ("name", "version", "needs", "main metric", "description"):
+            t.add_column(col)
+        for name in regs.tasks.names():
+            meta = regs.tasks.meta(name)
+            if meta.get("group"):
+                t.add_row(name, "group", "", "", "= " + ", ".join(meta["group"]))
+                continue
+            cls = regs.tasks.get(name)
+            t.add_row(name, f"v{cls.version}", cls.requires.value, cls.main_metric, cls.description)
+        console.print(t)
+    if what in ("models", "all"):
+        t = Table(title="models")
+        for col in ("name", "capabilities", "description"):
+            t.add_column(col)
+        for name in regs.models.names():
+            meta = regs.models.meta(name)
+            cls = regs.models.get(name)
+            caps = ", ".join(sorted(c.value for c in cls.capabilities))
+            t.add_row(name, caps, meta.get("description", (cls.__doc__ or "").strip().split("\n")[0]))
+        console.print(t)
+
+
+# ---------------------------------------------------------------------------- validate
+@app.command()
+def validate(
+    data: Optional[list[str]] = typer.Option(None, "--data", help="NAME=DIR to check (repeatable)."),
+    results: Optional[Path] = typer.Option(None, "--results", help="Also check every result file below DIR."),
+    include_path: Optional[list[Path]] = typer.Option(None, "--include-path"),
+) -> None:
+    """Check datasets, result files and the plugin registry; one line per problem, exit 2 if any."""
+    from hmvlm_bench.motion.validate import validate_dataset
+
+    problems: list[str] = []
+    regs = _registries(include_path)
+    for name in regs.tasks.names():  # every registered plugin must load
+        try:
+            if not regs.tasks.meta(name).get("group"):
+                regs.tasks.get(name)
+        except Exception as exc:  # noqa: BLE001 - report, don't crash
+            problems.append(f"task '{name}': {exc}")
+    for name, path in parse_data_paths(data).items():
+        kind = "kit" if name.startswith("kit") else "humanml3d"
+        problems += [f"{name}: {p}" for p in validate_dataset(path, kind=kind)]
+    if results is not None:
+        from hmvlm_bench.results import load_result
+
+        for p in sorted(Path(results).glob("*/*.json")):
+            try:
+                load_result(p)
+            except UserError as exc:
+                problems.append(str(exc))
+    for p in problems:
+        typer.echo(p, err=True)
+    if problems:
+        raise typer.Exit(2)
+    typer.echo("ok")
+
+
+# ------------------------------------------------------------------------------ report
+@app.command()
+def report(
+    results: Path = typer.Option(Path("runs/mini"), "--results", "-r", help="Results directory written by `run`."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: the results dir)."),
+    format: str = typer.Option("md", "--format", "-f", help="Comma-separated: md,html,tex,csv."),
+) -> None:
+    """Render leaderboards (models x tasks, value ± 95% CI) from result files only."""
+    from hmvlm_bench.reporting.render import render_reports
+
+    for path in render_reports(results, out or results, parse_csv(format)):
+        typer.echo(str(path))
+
+
+@app.command()
+def compare(
+    results: Path = typer.Option(..., "--results", "-r", help="Results directory."),
+    baseline: str = typer.Option(..., "--baseline", help="Model the variants are compared to."),
+    variants: Optional[str] = typer.Option(None, help="Comma-separated models (default: all others)."),
+    tasks: Optional[str] = typer.Option(None, help="Comma-separated tasks (default: all)."),
+    format: str = typer.Option("md", "--format", "-f", help="md | tex"),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the table here as well as printing it."),
+) -> None:
+    """Ablation table: per-metric delta vs a baseline, 95% CI, p-values (Holm-corrected)."""
+    from hmvlm_bench.reporting.compare import compare_results
+
+    text = compare_results(results, baseline, parse_csv(variants) or None,
+                           parse_csv(tasks) or None, format)
+    typer.echo(text)
+    if out is not None:
+        from hmvlm_bench.results import atomic_write_text
+
+        atomic_write_text(out, text)
+
+
+# ------------------------------------------------------------------------------- bench
+@app.command()
+def bench(
+    device: str = typer.Option("cpu", help="cpu | cuda"),
+    shapes: str = typer.Option("mini", help="mini (SmolLM2-135M shapes) | llama-7b"),
+    batch_sizes: str = typer.Option("1,8,32", "--batch-sizes", help="Generation batch sizes."),
+    out: Path = typer.Option(Path("runs/bench"), "--out", help="Output folder."),
+    quick: bool = typer.Option(False, help="Fewer repeats (smoke test)."),
+) -> None:
+    """Throughput: MoE-LoRA layers, generation tok/s, paper latency protocol, tokenizers, memory."""
+    from hmvlm_bench.bench.cli import bench_cmd
+
+    for path in bench_cmd(device=device, shapes=shapes,
+                          batch_sizes=[int(b) for b in parse_csv(batch_sizes)], out=out, quick=quick):
+        typer.echo(str(path))
+
+
+# ------------------------------------------------------------------------------- train
+def _trainer(name: str):
+    return _registries(None).trainers.get(name)
+
+
+@train_app.command("tokenizer")
+def train_tokenizer(
+    preset: str = typer.Option("mini", help="tiny | mini | paper"),
+    variant: str = typer.Option("body-part", help="body-part | whole-body | whole-body-x5"),
+    data: Optional[str] = typer.Option(None, "--data", help="NAME=DIR (default: the preset's synthetic data)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: the artifact cache)."),
+    steps: Optional[int] = typer.Option(None, help="Override the preset's number of steps."),
+    cache_dir: Optional[Path] = typer.Option(None, help="Artifact cache."),
+) -> None:
+    """Train a motion tokenizer (HMVLM body-part VQ-VAE or a whole-body baseline)."""
+    path = _trainer("tokenizer")(preset=preset, variant=variant, data=data, out=out, steps=steps,
+                                 cache_dir=cache_dir)
+    typer.echo(str(path))
+
+
+@train_app.command("evaluator")
+def train_evaluator(
+    preset: str = typer.Option("mini", help="tiny | mini"),
+    data: Optional[str] = typer.Option(None, "--data", help="NAME=DIR (default: the preset's synthetic data)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: the artifact cache)."),
+    cache_dir: Optional[Path] = typer.Option(None, help="Artifact cache."),
+) -> None:
+    """Train the contrastive text-motion evaluator (for datasets without an official one)."""
+    from hmvlm_bench.evaluators.factory import train_evaluator_cmd
+
+    typer.echo(str(train_evaluator_cmd(preset=preset, data=data, out=out, cache_dir=cache_dir)))
+
+
+@train_app.command("model")
+def train_model(
+    preset: str = typer.Option("mini", help="tiny | mini | paper"),
+    variant: str = typer.Option("hmvlm", help="hmvlm | lora | full-ft | whole-body | no-zero | no-gate-loss"),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: the artifact cache)."),
+    steps: Optional[int] = typer.Option(None, help="Override the preset's number of steps."),
+    data: Optional[str] = typer.Option(None, "--data", help="NAME=DIR (default: synthetic)."),
+    cache_dir: Optional[Path] = typer.Option(None, help="Artifact cache."),
+    random_weights: bool = typer.Option(False, "--random-weights", help="paper preset: random weights at real shapes (smoke test)."),
+) -> None:
+    """Multi-task instruction tuning (t2m + m2t + pose + general) of HMVLM or a baseline."""
+    path = _trainer("model")(preset=preset, variant=variant, out=out, steps=steps, data=data,
+                             cache_dir=cache_dir, random_weights=random_weights)
+    typer.echo(str(path))
+
+
+# -------------------------------------------------------------------------------- data
+@data_app.command("synth")
+def data_synth(
+    out: Path = typer.Option(..., "--out", help="Output folder (HumanML3D layout)."),
+    size: int = typer.Option(4000, help="Number of motions."),
+    seed: int = typer.Option(0, help="Same seed, byte-identical files."),
+) -> None:
+    """Generate the embedded synthetic compositional text-motion dataset."""
+    from hmvlm_bench.motion.synthetic import synthesize
+
+    typer.echo(str(synthesize(out, size=size, seed=seed)))
+
+
+@data_app.command("import-bvh")
+def data_import_bvh(
+    src: Path = typer.Argument(..., help="A .bvh file or a folder of them."),
+    out: Path = typer.Option(..., "--out", help="Output folder (HumanML3D layout)."),
+) -> None:
+    """Import BVH motion capture: retarget to 22 joints, resample to 20 fps, 263-d features."""
+    from hmvlm_bench.motion.bvh import import_bvh
+
+    typer.echo(str(import_bvh(src, out)))
+
+
+@data_app.command("validate")
+def data_validate(data: list[str] = typer.Option(..., "--data", help="NAME=DIR")) -> None:
+    """Same as `hmvlm-bench validate --data ...`."""
+    validate(data=data, results=None, include_path=None)
+
+
+def main(argv: list[str] | None = None) -> None:
+    import click
+
+    debug = bool(os.environ.get("HMVLM_BENCH_DEBUG")) or "--debug" in (argv or sys.argv[1:])
+    try:
+        app(args=argv, standalone_mode=False)
+    except UserError as exc:
+        if debug:
+            raise
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except KeyboardInterrupt:
+        typer.echo("interrupted: finished results are kept; rerun to resume", err=True)
+        sys.exit(130)

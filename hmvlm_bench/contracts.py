@@ -1,0 +1,205 @@
+"""The contracts between the harness, models and tasks.
+
+A model declares the capabilities it offers; a task declares the one it needs. The
+runner only pairs those that match and lists the rest as skipped. Requests carry a
+`target` (the ground truth) that the runner hides from every model except oracles
+(`ground-truth`), so a model cannot read the answer by accident.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any, ClassVar, Sequence
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+    from hmvlm_bench.context import ModelContext, TaskContext
+
+
+class Capability(str, Enum):
+    GENERATE_MOTION = "generate_motion"  # text -> motion (t2m)
+    CAPTION_MOTION = "caption_motion"  # motion -> text (m2t)
+    ESTIMATE_POSE = "estimate_pose"  # image -> 3D pose
+    TOKENIZE_MOTION = "tokenize_motion"  # motion -> codes -> motion
+    LANGUAGE_MODEL = "language_model"  # an lm-eval view for language suites
+
+
+# ----------------------------------------------------------------------------- requests
+
+
+@dataclass(frozen=True)
+class MotionRequest:
+    """Generate a motion for `text` with `length` frames (the protocol gives GT length)."""
+
+    sample_id: str
+    dataset: str
+    text: str
+    length: int
+    variant: str = "text"  # "text" | "first_token" | "last_token" (HMVLM T2M prompts)
+    seed: int = 0  # per-request seed: results never depend on batching or sharding
+    target: Any = None  # GT features (T, D); hidden from non-oracle models
+
+
+@dataclass(frozen=True)
+class CaptionRequest:
+    """Caption `features` (raw, denormalised (T, D) HumanML3D features)."""
+
+    sample_id: str
+    dataset: str
+    features: "np.ndarray"
+    seed: int = 0
+    target: Any = None  # list of reference captions
+
+
+@dataclass(frozen=True)
+class PoseRequest:
+    """Estimate the 22-joint 3D pose (metres, root-relative) shown in `image` (H, W, 3)."""
+
+    sample_id: str
+    dataset: str
+    image: "np.ndarray"
+    seed: int = 0
+    target: Any = None  # GT joints (22, 3)
+
+
+@dataclass(frozen=True)
+class TokenizeRequest:
+    """Encode then decode `features` (normalised (T, D))."""
+
+    sample_id: str
+    dataset: str
+    features: "np.ndarray"
+    seed: int = 0
+    target: Any = None
+
+
+@dataclass
+class Prediction:
+    """One model output: `value` is features (T, D), a caption, joints (22, 3) or codes."""
+
+    value: Any
+    info: dict[str, Any] = field(default_factory=dict)  # e.g. gate weights, raw tokens
+
+
+def hide_targets(requests: Sequence[Any]) -> list[Any]:
+    return [dataclasses.replace(r, target=None) for r in requests]
+
+
+# ------------------------------------------------------------------------------- models
+
+
+class BenchModel(ABC):
+    """A model under evaluation. Subclasses set `capabilities` and implement those methods.
+
+    Construction must be cheap or lazy: `spec()` (a classmethod) describes the model
+    without loading weights, so the runner can fingerprint it and skip finished work.
+    """
+
+    name: ClassVar[str] = "unnamed"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    oracle: ClassVar[bool] = False  # True only for the ground-truth row
+
+    def __init__(self, ctx: "ModelContext") -> None:
+        self.ctx = ctx
+
+    @classmethod
+    def spec(cls, ctx: "ModelContext") -> dict[str, Any]:
+        """Everything that changes this model's answers (configs, artifact keys, args)."""
+        return {"name": cls.name, "preset": ctx.preset.name, "args": dict(ctx.model_args)}
+
+    @classmethod
+    def fingerprint(cls, ctx: "ModelContext") -> str:
+        return stable_hash(cls.spec(ctx))
+
+    def generate_motion(self, requests: Sequence[MotionRequest]) -> list[Prediction]:
+        raise NotImplementedError
+
+    def caption_motion(self, requests: Sequence[CaptionRequest]) -> list[Prediction]:
+        raise NotImplementedError
+
+    def estimate_pose(self, requests: Sequence[PoseRequest]) -> list[Prediction]:
+        raise NotImplementedError
+
+    def reconstruct_motion(self, requests: Sequence[TokenizeRequest]) -> list[Prediction]:
+        """Tokenize then detokenize; `info` may carry `codes` (T', streams)."""
+        raise NotImplementedError
+
+    def lm_backend(self) -> Any:
+        """An object with `hf_model`, `tokenizer` and optional `route(prompts)`."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Free memory (called by the runner when done with the model)."""
+
+
+# -------------------------------------------------------------------------------- tasks
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    name: str
+    higher_is_better: bool | None  # None: closer to the real-data value is better (e.g. diversity)
+    display: str = ""
+    unit: str = ""
+
+
+@dataclass
+class MetricValue:
+    value: float
+    ci: float | None = None  # half-width of the 95% CI
+    higher_is_better: bool | None = True
+    n: int | None = None  # replications or samples behind the CI
+    values: list[float] | None = None  # per-replication values, for significance tests
+
+
+@dataclass
+class TaskResult:
+    metrics: dict[str, MetricValue]
+    n_samples: int
+    samples: list[dict[str, Any]] = field(default_factory=list)  # per-sample outputs
+    extra: dict[str, Any] = field(default_factory=dict)  # gate analysis, notes, ...
+    dataset: dict[str, Any] = field(default_factory=dict)  # name, hash, split, subset
+    evaluator: dict[str, Any] | None = None  # name, fingerprint
+
+
+class Task(ABC):
+    """A benchmark task. One module per task, registered in its plugin's `register`."""
+
+    name: ClassVar[str]
+    version: ClassVar[int] = 1  # bump on any change of data or protocol (MTEB habit)
+    requires: ClassVar[Capability]
+    metrics: ClassVar[tuple[MetricSpec, ...]] = ()
+    main_metric: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    dataset_name: ClassVar[str] = "synthetic"
+
+    def __init__(self, options: dict[str, Any] | None = None) -> None:
+        self.options = dict(options or {})
+
+    def config(self, ctx: "TaskContext") -> dict[str, Any]:
+        """The task's settings after applying the preset (goes into results)."""
+        return {"name": self.name, "version": self.version, "options": self.options}
+
+    def task_hash(self, ctx: "TaskContext") -> str:
+        """Everything that changes the answer except the model: version, config, data."""
+        return stable_hash({"config": self.config(ctx), "data": ctx.data.fingerprint(self.dataset_name)})
+
+    @abstractmethod
+    def evaluate(self, model: BenchModel, ctx: "TaskContext") -> TaskResult: ...
+
+    def metric_spec(self, name: str) -> MetricSpec:
+        for m in self.metrics:
+            if m.name == name:
+                return m
+        raise KeyError(name)
+
+
+def stable_hash(obj: Any, n: int = 16) -> str:
+    """sha256 of a canonical JSON dump (sorted keys), first `n` hex digits."""
+    blob = json.dumps(obj, sort_keys=True, default=str, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()[:n]

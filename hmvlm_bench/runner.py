@@ -1,0 +1,223 @@
+"""The evaluation loop: every (model, task) pair once, resumable, atomic.
+
+Resume follows HELM's habit of looking at outputs: a pair is skipped when its result file
+exists with the same model fingerprint and task hash (both cover everything that changes
+the answer, so one model's results are never served for another — lm-eval #2715).
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+from hmvlm_bench.artifacts import ArtifactStore, default_cache_dir
+from hmvlm_bench.context import DataCatalog, ModelContext, TaskContext, World
+from hmvlm_bench.contracts import BenchModel, Capability, Task, TaskResult, hide_targets
+from hmvlm_bench.errors import UserError
+from hmvlm_bench.presets import get_preset
+from hmvlm_bench.provenance import git_hash, package_versions
+from hmvlm_bench.registry import Registries
+from hmvlm_bench.results import (MetricRecord, ResultFile, Timing, load_result, result_path,
+                                 write_result)
+from hmvlm_bench.seeding import derive_seed, seed_everything
+
+log = logging.getLogger("hmvlm_bench")
+
+
+@dataclass
+class RunConfig:
+    tasks: list[str]
+    models: list[str]
+    preset: str = "mini"
+    output_dir: Path = Path("runs/latest")
+    data: dict[str, Path] = field(default_factory=dict)
+    evaluators: dict[str, Path] = field(default_factory=dict)
+    model_args: dict[str, str] = field(default_factory=dict)
+    task_options: dict[str, Any] = field(default_factory=dict)
+    limit: int | None = None
+    seed: int = 0
+    device: str | None = None
+    cache_dir: Path | None = None
+    shipped_artifacts: tuple[Path, ...] = ()
+    progress: bool = True
+    debug: bool = False
+
+
+@dataclass
+class PairOutcome:
+    model: str
+    task: str
+    status: str  # computed | cached | skipped | failed
+    detail: str = ""
+    path: Path | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class RunSummary:
+    outcomes: list[PairOutcome] = field(default_factory=list)
+
+    def by_status(self, status: str) -> list[PairOutcome]:
+        return [o for o in self.outcomes if o.status == status]
+
+    @property
+    def ok(self) -> bool:
+        return not self.by_status("failed")
+
+
+class ModelView:
+    """What a task sees of a model: requests lose their targets unless it is an oracle."""
+
+    def __init__(self, model: BenchModel) -> None:
+        self._model = model
+        self.name = model.name
+        self.capabilities = model.capabilities
+
+    def _clean(self, requests: Sequence[Any]) -> list[Any]:
+        return list(requests) if self._model.oracle else hide_targets(requests)
+
+    def generate_motion(self, requests: Sequence[Any]) -> list[Any]:
+        return self._model.generate_motion(self._clean(requests))
+
+    def caption_motion(self, requests: Sequence[Any]) -> list[Any]:
+        return self._model.caption_motion(self._clean(requests))
+
+    def estimate_pose(self, requests: Sequence[Any]) -> list[Any]:
+        return self._model.estimate_pose(self._clean(requests))
+
+    def reconstruct_motion(self, requests: Sequence[Any]) -> list[Any]:
+        return self._model.reconstruct_motion(self._clean(requests))
+
+    def lm_backend(self) -> Any:
+        return self._model.lm_backend()
+
+    @property
+    def unwrapped(self) -> BenchModel:
+        return self._model
+
+
+def expand_tasks(names: Sequence[str], regs: Registries) -> list[str]:
+    """`all` -> every registered task; a group name -> its members; else canonical names."""
+    out: list[str] = []
+    for raw in names:
+        if raw == "all":
+            cand = [n for n in regs.tasks.names() if not regs.tasks.meta(n).get("group")
+                    and not regs.tasks.meta(n).get("hidden")]
+        else:
+            canon = regs.tasks.canonical(raw)
+            members = regs.tasks.meta(canon).get("group")
+            cand = list(members) if members else [canon]
+        out.extend(c for c in cand if c not in out)
+    return out
+
+
+def expand_models(names: Sequence[str], regs: Registries) -> list[str]:
+    out: list[str] = []
+    for raw in names:
+        cand = [n for n in regs.models.names() if not regs.models.meta(n).get("hidden")] \
+            if raw == "all" else [regs.models.canonical(raw)]
+        out.extend(c for c in cand if c not in out)
+    return out
+
+
+def run(cfg: RunConfig, regs: Registries, world: World | None = None) -> RunSummary:
+    world = world or World()
+    preset = get_preset(cfg.preset)
+    device = cfg.device or preset.device
+    artifacts = ArtifactStore(cfg.cache_dir or default_cache_dir(), tuple(cfg.shipped_artifacts))
+    data = DataCatalog(preset, artifacts, dict(cfg.data))
+    task_names = expand_tasks(cfg.tasks, regs)
+    model_names = expand_models(cfg.models, regs)
+    tasks: list[Task] = [regs.tasks.get(n)(cfg.task_options.get(n)) for n in task_names]
+    for t, n in zip(tasks, task_names):
+        if t.name != n:  # a registry alias must not change where results land
+            raise ValueError(f"task registered as '{n}' has name '{t.name}'")
+    tctx = TaskContext(preset=preset, data=data, artifacts=artifacts, seed=cfg.seed,
+                       limit=cfg.limit, device=device, progress=cfg.progress, world=world,
+                       evaluator_paths=dict(cfg.evaluators))
+    summary = RunSummary()
+    for mname in model_names:
+        mcls: type[BenchModel] = regs.models.get(mname)
+        margs = dict(cfg.model_args)
+        mctx = ModelContext(preset=preset, data=data, artifacts=artifacts, model_args=margs,
+                            device=device, seed=cfg.seed, progress=cfg.progress, world=world)
+        model: BenchModel | None = None
+        fingerprint: str | None = None
+        try:
+            for task in tasks:
+                if task.requires not in mcls.capabilities:
+                    summary.outcomes.append(PairOutcome(
+                        mname, task.name, "skipped", f"model lacks '{task.requires.value}'"))
+                    continue
+                if fingerprint is None:
+                    fingerprint = mcls.fingerprint(mctx)
+                thash = task.task_hash(tctx)
+                path = result_path(cfg.output_dir, mname, task.name)
+                if path.exists():
+                    try:
+                        old = load_result(path)
+                        if old.fingerprint == fingerprint and old.task_hash == thash:
+                            summary.outcomes.append(PairOutcome(mname, task.name, "cached",
+                                                                "up to date", path))
+                            continue
+                    except UserError:
+                        log.warning("recomputing unreadable result %s", path)
+                if model is None:
+                    log.info("loading model %s", mname)
+                    model = mcls(mctx)
+                outcome = _run_pair(cfg, task, model, mname, fingerprint, thash, tctx, preset, mcls,
+                                    mctx)
+                summary.outcomes.append(outcome)
+        finally:
+            if model is not None:
+                model.close()
+    return summary
+
+
+def _run_pair(cfg: RunConfig, task: Task, model: BenchModel, mname: str, fingerprint: str,
+              thash: str, tctx: TaskContext, preset: Any, mcls: type[BenchModel],
+              mctx: ModelContext) -> PairOutcome:
+    seed_everything(derive_seed(cfg.seed, mname, task.name))
+    started = datetime.now(timezone.utc)
+    t0 = time.perf_counter()
+    try:
+        res: TaskResult = task.evaluate(ModelView(model), tctx)
+    except UserError:
+        raise
+    except Exception as exc:  # one broken pair must not lose the others' results
+        if cfg.debug:
+            raise
+        log.error("%s on %s failed: %s\n%s", mname, task.name, exc, traceback.format_exc())
+        return PairOutcome(mname, task.name, "failed", f"{type(exc).__name__}: {exc}")
+    seconds = time.perf_counter() - t0
+    if not tctx.world.is_main:
+        return PairOutcome(mname, task.name, "computed", "worker rank", None, seconds)
+    bad = [k for k, v in res.metrics.items() if v.value is not None and not math.isfinite(v.value)]
+    if bad:  # never write a silent wrong number
+        return PairOutcome(mname, task.name, "failed", f"non-finite metric(s): {', '.join(bad)}")
+    result = ResultFile(
+        task=task.name, task_version=task.version, task_hash=thash, model=mname,
+        fingerprint=fingerprint,
+        metrics={k: MetricRecord(value=v.value, ci=v.ci, higher_is_better=v.higher_is_better,
+                                 n=v.n, values=v.values) for k, v in res.metrics.items()},
+        main_metric=task.main_metric, n_samples=res.n_samples, seed=cfg.seed,
+        preset=preset.name, dataset=res.dataset, evaluator=res.evaluator,
+        versions=package_versions(), git_hash=git_hash(), world_size=tctx.world.size,
+        config={"task": task.config(tctx), "model": mcls.spec(mctx), "preset": preset.to_dict(),
+                "run": {"limit": tctx.eval_limit, "seed": cfg.seed, "device": tctx.device}},
+        timing=Timing(started=started.isoformat(timespec="seconds"),
+                      finished=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                      seconds=round(seconds, 3)),
+        extra=res.extra,
+    )
+    path = write_result(cfg.output_dir, result, res.samples)
+    return PairOutcome(mname, task.name, "computed", "", path, seconds)
+
+
+__all__ = ["RunConfig", "RunSummary", "PairOutcome", "run", "expand_tasks", "expand_models",
+           "ModelView", "Capability"]

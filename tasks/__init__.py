@@ -1,0 +1,1 @@
+"""tasks plugins for hmvlm-bench."""
