@@ -41,6 +41,16 @@ class Registry(Generic[T]):
                 raise ValueError(f"{self.kind} alias '{a}' clashes with an existing name")
             self._aliases[a] = name
 
+    def register_group(self, name: str, members: list[str] | tuple[str, ...], **meta: Any) -> None:
+        """A name standing for several entries (e.g. a task and its variants)."""
+        if name in self._entries or name in self._aliases:
+            raise ValueError(f"{self.kind} '{name}' is already registered")
+        self._entries[name] = tuple(members)
+        self._meta[name] = {**meta, "group": list(members)}
+
+    def is_group(self, name: str) -> bool:
+        return bool(self._meta.get(self.canonical(name), {}).get("group"))
+
     def canonical(self, name: str) -> str:
         if name in self._entries:
             return name
@@ -54,6 +64,8 @@ class Registry(Generic[T]):
     def get(self, name: str) -> T:
         key = self.canonical(name)
         target = self._entries[key]
+        if isinstance(target, tuple):
+            raise UserError(f"{self.kind} '{key}' is a group of {', '.join(target)}")
         if isinstance(target, str):
             module, _, attr = target.partition(":")
             try:
