@@ -16,10 +16,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 T = TypeVar("T")
 
-# Version of the synthetic generator spec that feeds the artifact key; bump when the
-# generator's output changes so cached datasets are rebuilt (the data layer also
-# records its own version in the manifest).
-KNOWN_DATASET_KINDS = ("synthetic", "humanml3d", "kit")
 
 
 @dataclass
@@ -51,16 +47,19 @@ class DataCatalog:
                 "synthetic", cfg, lambda tmp: synthesize(tmp, size=cfg["size"], seed=cfg["seed"]))
         raise UserError(f"dataset '{name}' needs a path: pass --data {name}=DIR")
 
-    def get(self, name: str) -> "MotionDataset":
-        if name not in self._cache:
+    def get(self, name: str, split: str = "test", limit: int | None = None) -> "MotionDataset":
+        """One split of a dataset (cached). The kind is detected from the folder unless
+        the name says it (humanml3d*, kit*)."""
+        key = (name, split, limit)
+        if key not in self._cache:
             from hmvlm_bench.motion.dataset import load_dataset
 
-            kind = "kit" if name.startswith("kit") else "humanml3d"
-            self._cache[name] = load_dataset(self.root(name), kind=kind, name=name)
-        return self._cache[name]
+            kind = "kit" if name.startswith("kit") else "humanml3d" if name.startswith("humanml3d") else None
+            self._cache[key] = load_dataset(self.root(name), split, kind=kind, name=name, limit=limit)
+        return self._cache[key]
 
     def fingerprint(self, name: str) -> str:
-        """Cheap identity of a dataset: its generator config, or its content hash."""
+        """Cheap identity of a dataset: its generator config, or the test split's content hash."""
         if name == "synthetic" and name not in self.paths:
             return "synthetic-" + stable_hash(self.synthetic_config())
         return self.get(name).dataset_hash()
