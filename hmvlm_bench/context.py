@@ -118,6 +118,7 @@ class TaskContext:
     artifacts: ArtifactStore
     seed: int = 0
     limit: int | None = None  # overrides preset.eval_limit
+    dataset: str | None = None  # run-wide dataset (else the preset's, else the task's)
     device: str = "cpu"
     progress: bool = True
     world: World = field(default_factory=World)

@@ -116,6 +116,11 @@ class BenchModel(ABC):
     def fingerprint(cls, ctx: "ModelContext") -> str:
         return stable_hash(cls.spec(ctx))
 
+    @classmethod
+    def preflight(cls, ctx: "ModelContext") -> list[str]:
+        """Missing files/arguments, checked before any work starts (one line each)."""
+        return []
+
     def generate_motion(self, requests: Sequence[MotionRequest]) -> list[Prediction]:
         raise NotImplementedError
 
@@ -176,7 +181,7 @@ class Task(ABC):
     metrics: ClassVar[tuple[MetricSpec, ...]] = ()
     main_metric: ClassVar[str] = ""
     description: ClassVar[str] = ""
-    dataset_name: ClassVar[str] = "synthetic"
+    dataset_name: ClassVar[str] = "synthetic"  # default; a preset or --dataset may override
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         self.options = dict(options or {})
@@ -185,9 +190,20 @@ class Task(ABC):
         """The task's settings after applying the preset (goes into results)."""
         return {"name": self.name, "version": self.version, "options": self.options}
 
+    def dataset(self, ctx: "TaskContext") -> str:
+        """The dataset this run evaluates on: the task's own, else the run's default."""
+        return self.options.get("dataset") or ctx.dataset or self.dataset_name
+
     def task_hash(self, ctx: "TaskContext") -> str:
         """Everything that changes the answer except the model: version, config, data."""
-        return stable_hash({"config": self.config(ctx), "data": ctx.data.fingerprint(self.dataset_name)})
+        return stable_hash({"config": self.config(ctx), "data": ctx.data.fingerprint(self.dataset(ctx))})
+
+    def preflight(self, ctx: "TaskContext") -> list[str]:
+        """Missing inputs, checked before any work starts (one line each)."""
+        name = self.dataset(ctx)
+        if name != "synthetic" and name not in ctx.data.paths:
+            return [f"--data {name}=DIR"]
+        return []
 
     @abstractmethod
     def evaluate(self, model: BenchModel, ctx: "TaskContext") -> TaskResult: ...

@@ -21,6 +21,7 @@ class Preset:
     replications: int  # metric replications (HumanML3D protocol: 20)
     device: str = "cpu"
     llm_dtype: str = "float32"
+    dataset: str | None = None  # default dataset for motion tasks (None: synthetic)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -41,7 +42,7 @@ PRESETS: dict[str, Preset] = {
         name="paper",
         description="Vicuna-7B / Gemma-2-2b-it, CLIP, HumanML3D/KIT by path; GPU, full test sets",
         synthetic_size=4000, synthetic_seed=0, eval_limit=None, replications=20,
-        device="cuda", llm_dtype="bfloat16",
+        device="cuda", llm_dtype="bfloat16", dataset="humanml3d",
     ),
 }
 

@@ -40,6 +40,7 @@ class RunConfig:
     model_args: dict[str, str] = field(default_factory=dict)
     task_options: dict[str, Any] = field(default_factory=dict)
     limit: int | None = None
+    dataset: str | None = None
     seed: int = 0
     device: str | None = None
     cache_dir: Path | None = None
@@ -138,14 +139,13 @@ def run(cfg: RunConfig, regs: Registries, world: World | None = None) -> RunSumm
         if t.name != n:  # a registry alias must not change where results land
             raise ValueError(f"task registered as '{n}' has name '{t.name}'")
     tctx = TaskContext(preset=preset, data=data, artifacts=artifacts, seed=cfg.seed,
-                       limit=cfg.limit, device=device, progress=cfg.progress, world=world,
-                       evaluator_paths=dict(cfg.evaluators))
+                       limit=cfg.limit, dataset=cfg.dataset or preset.dataset, device=device,
+                       progress=cfg.progress, world=world, evaluator_paths=dict(cfg.evaluators))
+    _preflight(cfg, regs, tasks, model_names, tctx, preset, data, artifacts, device, world)
     summary = RunSummary()
     for mname in model_names:
         mcls: type[BenchModel] = regs.models.get(mname)
-        margs = dict(cfg.model_args)
-        mctx = ModelContext(preset=preset, data=data, artifacts=artifacts, model_args=margs,
-                            device=device, seed=cfg.seed, progress=cfg.progress, world=world)
+        mctx = _model_context(cfg, preset, data, artifacts, device, world)
         model: BenchModel | None = None
         fingerprint: str | None = None
         try:
@@ -177,6 +177,28 @@ def run(cfg: RunConfig, regs: Registries, world: World | None = None) -> RunSumm
             if model is not None:
                 model.close()
     return summary
+
+
+def _model_context(cfg: RunConfig, preset: Any, data: DataCatalog, artifacts: ArtifactStore,
+                   device: str, world: World) -> ModelContext:
+    return ModelContext(preset=preset, data=data, artifacts=artifacts,
+                        model_args=dict(cfg.model_args), device=device, seed=cfg.seed,
+                        progress=cfg.progress, world=world)
+
+
+def _preflight(cfg: RunConfig, regs: Registries, tasks: list[Task], model_names: list[str],
+               tctx: TaskContext, preset: Any, data: DataCatalog, artifacts: ArtifactStore,
+               device: str, world: World) -> None:
+    """Name every missing input in one line before any work starts."""
+    missing: list[str] = []
+    for t in tasks:
+        missing += [m for m in t.preflight(tctx) if m not in missing]
+    for name in model_names:
+        mcls = regs.models.get(name)
+        missing += [m for m in mcls.preflight(_model_context(cfg, preset, data, artifacts, device, world))
+                    if m not in missing]
+    if missing:
+        raise UserError(f"preset '{preset.name}' is missing: " + "; ".join(missing))
 
 
 def _run_pair(cfg: RunConfig, task: Task, model: BenchModel, mname: str, fingerprint: str,

@@ -61,13 +61,14 @@ def run(
     model_args: Optional[list[str]] = typer.Option(None, "--model-args", help="Model arguments k=v[,k=v], e.g. checkpoint=DIR."),
     output_dir: Optional[Path] = typer.Option(None, "--output-dir", "-o", help="Where results go (default runs/<preset>)."),
     report_dir: Optional[Path] = typer.Option(None, "--report-dir", help="Also write the Markdown leaderboard here (default: the output dir)."),
+    dataset: Optional[str] = typer.Option(None, help="Dataset for motion tasks (default: the preset's: synthetic, or humanml3d for paper)."),
     limit: Optional[int] = typer.Option(None, help="Evaluate at most N test samples per task (default: the preset's)."),
     seed: int = typer.Option(0, help="Base seed; per-sample seeds derive from it."),
     device: Optional[str] = typer.Option(None, help="cpu | cuda | cuda:N (default: the preset's)."),
     include_path: Optional[list[Path]] = typer.Option(None, "--include-path", help="Extra plugin folder(s) with Python files defining register(registries)."),
     cache_dir: Optional[Path] = typer.Option(None, help="Artifact cache (default $HMVLM_BENCH_CACHE or ~/.cache/hmvlm_bench)."),
     experiment: Optional[Path] = typer.Option(None, "--experiment", help="Run every variant of an ablation folder (experiments/<study>)."),
-    launcher: str = typer.Option("none", help="none | accelerate (data-parallel; use under `accelerate launch`)."),
+    launcher: str = typer.Option("auto", help="auto | none | accelerate. auto joins the process group when started by `accelerate launch`/torchrun (WORLD_SIZE > 1)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bars on stderr."),
 ) -> None:
     """Evaluate models on tasks; finished (model, task) pairs are skipped on rerun."""
@@ -79,16 +80,16 @@ def run(
     regs = _registries(include_path)
     out = output_dir or Path("runs") / preset
     world = None
-    if launcher == "accelerate":
+    if launcher not in ("auto", "none", "accelerate"):
+        raise UserError(f"unknown launcher '{launcher}' (auto | none | accelerate)")
+    if launcher == "accelerate" or (launcher == "auto" and os.environ.get("WORLD_SIZE", "1") != "1"):
         from hmvlm_bench.distributed import init_world
 
         world = init_world()
-    elif launcher != "none":
-        raise UserError(f"unknown launcher '{launcher}' (none | accelerate)")
     cfg = RunConfig(
         tasks=parse_csv(tasks), models=parse_csv(models), preset=preset, output_dir=out,
         data=parse_data_paths(data), evaluators=parse_data_paths(evaluator),
-        model_args=parse_kv_list(model_args, "--model-args"), limit=limit, seed=seed,
+        model_args=parse_kv_list(model_args, "--model-args"), limit=limit, dataset=dataset, seed=seed,
         device=device, cache_dir=cache_dir, shipped_artifacts=(SHIPPED,) if SHIPPED.is_dir() else (),
         progress=progress, debug=bool(os.environ.get("HMVLM_BENCH_DEBUG")),
     )
