@@ -100,3 +100,4 @@ class Registries:
     tasks: Registry[Any] = field(default_factory=lambda: Registry("task"))
     metrics: Registry[Any] = field(default_factory=lambda: Registry("metric"))
     trainers: Registry[Any] = field(default_factory=lambda: Registry("trainer"))
+    benchmarks: Registry[Any] = field(default_factory=lambda: Registry("benchmark"))
