@@ -1,0 +1,134 @@
+"""Motion-to-text (captioning), after MotionGPT `mGPT/metrics/m2t.py`.
+
+Each test motion (raw features) is captioned once (seed = derive_seed(run seed, id)).
+Scores:
+- R-precision top-1..3 and MM-Dist of (generated caption, real motion) through the
+  evaluator: the caption goes through the evaluator's *text* side (no POS tags for a
+  generated caption: evaluators that need them tag or fall back themselves), the real
+  motion through its motion side; batches of 32, `replications` shuffles, mean +- 95% CI.
+  `extra["reference_r_precision_top3"]` gives the same number for the first
+  ground-truth caption (the "real" row).
+- BLEU@1/@4 (corpus), ROUGE-L, CIDEr-D, BERTScore-F1 against *all* reference captions of
+  the motion (`hmvlm_bench.metrics.text`); reported x100 as papers print them.
+  BERTScore uses local all-MiniLM-L6-v2 (6 layers, idf, not baseline-rescaled): not
+  comparable with MotionGPT's rescaled roberta-large numbers (recorded in `extra`).
+- caption_length: mean words per generated caption.
+
+Options: replications (preset), bertscore (true), max_failure_rate (0.05), dataset.
+Empty captions are valid (they score 0) and counted in `extra["n_empty"]`; a non-string
+caption is a model bug (ModelOutputError).
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from hmvlm_bench.contracts import CaptionRequest, Capability, MetricSpec, Task, TaskResult, stable_hash
+from hmvlm_bench.seeding import derive_seed
+from tasks import common as C
+
+M2T_METRICS: tuple[MetricSpec, ...] = (
+    MetricSpec("r_precision_top1", True, "R@1"),
+    MetricSpec("r_precision_top2", True, "R@2"),
+    MetricSpec("r_precision_top3", True, "R@3"),
+    MetricSpec("mm_dist", False, "MM-Dist"),
+    MetricSpec("bleu1", True, "BLEU@1"),
+    MetricSpec("bleu4", True, "BLEU@4"),
+    MetricSpec("rouge_l", True, "ROUGE-L"),
+    MetricSpec("cider", True, "CIDEr"),
+    MetricSpec("bertscore_f1", True, "BERTScore"),
+    MetricSpec("caption_length", None, "Length", "words"),
+)
+_TEXT_NAMES = {"BLEU@1": "bleu1", "BLEU@4": "bleu4", "ROUGE-L": "rouge_l", "CIDEr-D": "cider",
+               "BERTScore-F1": "bertscore_f1"}
+BERTSCORE_NOTE = ("BERTScore-F1 x100 with local all-MiniLM-L6-v2 (6 layers, idf from references, "
+                  "no baseline rescaling); MotionGPT reports rescaled roberta-large")
+
+
+class M2TTask(Task):
+    name: ClassVar[str] = "m2t"
+    version: ClassVar[int] = 1
+    requires: ClassVar[Capability] = Capability.CAPTION_MOTION
+    metrics: ClassVar[tuple[MetricSpec, ...]] = M2T_METRICS
+    main_metric: ClassVar[str] = "bertscore_f1"
+    description: ClassVar[str] = "Motion captioning: R-precision/MM-Dist via the evaluator, BLEU, ROUGE-L, CIDEr, BERTScore"
+    dataset_name: ClassVar[str] = "synthetic"
+    split: ClassVar[str] = "test"
+
+    def _settings(self, ctx) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset(ctx),
+            "split": self.split,
+            "limit": ctx.eval_limit,
+            "replications": C.int_option(self, ctx, "replications", ctx.preset.replications, 1),
+            "bertscore": C.bool_option(self, ctx, "bertscore", True),
+            "max_failure_rate": C.float_option(self, ctx, "max_failure_rate", C.DEFAULT_MAX_FAILURE_RATE),
+        }
+
+    def config(self, ctx) -> dict[str, Any]:
+        s = self._settings(ctx)
+        return {"name": self.name, "version": self.version, **s,
+                "evaluator": C.evaluator_info(ctx.evaluator(s["dataset"])), "options": self.options}
+
+    def task_hash(self, ctx) -> str:
+        s = self._settings(ctx)
+        return stable_hash({"config": self.config(ctx),
+                            "data": C.load_split(ctx, s["dataset"], self.split).dataset_hash()})
+
+    def evaluate(self, model, ctx) -> TaskResult:
+        from hmvlm_bench.metrics.text import caption_metrics, tokenize
+
+        s = self._settings(ctx)
+        ds = C.load_split(ctx, s["dataset"], self.split)
+        ev = ctx.evaluator(s["dataset"])
+        idx = C.select_subset(ds.ids, s["limit"])
+        items = [ds[i] for i in ctx.track(idx, f"{self.name}: load", total=len(idx))]
+        refs = [[c.text for c in it.captions] for it in items]
+        reqs = [CaptionRequest(sample_id=it.id, dataset=s["dataset"], features=it.features,
+                               seed=derive_seed(ctx.seed, it.id), target=r) for it, r in zip(items, refs)]
+        preds = C.call_model(model.caption_motion, reqs, ctx, self.name)
+
+        failed: dict[str, str] = {}
+        texts: list[str] = []
+        for it, p in zip(items, preds):
+            v = C.pred_value(p)
+            if not isinstance(v, str):
+                raise C.ModelOutputError(f"{self.name}: sample {it.id}: caption must be a str, got {type(v).__name__}")
+            texts.append(v.strip())
+        # Captions cannot be NaN; the budget check still guards an all-empty answer set.
+        n_empty = sum(1 for t in texts if not t)
+        C.enforce_failure_budget(self.name, failed, len(items), s["max_failure_rate"])
+        proto = C.MatchingProtocol.for_n(len(items))
+
+        gen_emb = C.embed_texts(ev, texts)
+        motion_emb = C.embed_motions(ev, ds, [it.features for it in items])
+        ref_emb = C.embed_texts(ev, [it.captions[0].text for it in items],
+                                [it.captions[0].tokens for it in items])
+        seed = derive_seed(ctx.seed, self.name, "replications")
+        rows = C.replicated_matching(gen_emb, motion_emb, s["replications"], seed, proto.batch_size)
+        metrics = {k: C.summary_metric(v, k != "mm_dist") for k, v in rows.items()}
+        ref_rows = C.replicated_matching(ref_emb, motion_emb, s["replications"], seed, proto.batch_size)
+
+        text = caption_metrics(texts, refs, bertscore=s["bertscore"])
+        for k, v in text.items():
+            if k in _TEXT_NAMES:
+                metrics[_TEXT_NAMES[k]] = C.point_metric(100.0 * v, True, len(items))
+        metrics["caption_length"] = C.point_metric(text["length"], None, len(items))
+
+        dist = np.linalg.norm(gen_emb - motion_emb, axis=1)
+        samples = [{"id": it.id, "caption": t, "references": r, "length": it.length,
+                    "caption_motion_distance": C.rounded(d), "n_words": len(tokenize(t))}
+                   for it, t, r, d in zip(items, texts, refs, dist)]
+        extra = {
+            "scale": "BLEU, ROUGE-L, CIDEr-D, BERTScore x100",
+            "bertscore": BERTSCORE_NOTE if s["bertscore"] else "disabled",
+            "references": "all captions of each motion (MotionGPT m2t.py)",
+            "reference_r_precision_top3": C.rounded(float(np.mean(ref_rows["r_precision_top3"]))),
+            "reference_mm_dist": C.rounded(float(np.mean(ref_rows["mm_dist"]))),
+            "n_empty": n_empty,
+            **proto.as_dict(),
+        }
+        return TaskResult(metrics=metrics, n_samples=len(items), samples=samples, extra=extra,
+                          dataset=C.dataset_info(ds, s["dataset"], self.split, len(items), s["limit"]),
+                          evaluator=C.evaluator_info(ev))
