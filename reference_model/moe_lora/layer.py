@@ -93,7 +93,7 @@ class MoELoraLayer(BaseTunerLayer):
         self.gate_state = gate_state
         self._disable_adapters = False
         self.merged_adapters: list[str] = []
-        # Weight tensor replaced by the merged one; put back as-is by unmerge (exact, no subtraction).
+        # Copy of the base weight taken at merge time; unmerge copies it back (exact, no subtraction).
         self._unmerged_weight: Optional[torch.Tensor] = None
         self.kwargs = kwargs
         base = self.get_base_layer()
@@ -174,6 +174,13 @@ class MoELoraLinear(nn.Module, MoELoraLayer):
         return g.view(rows, *([1] * (x.ndim - 2)), g.shape[-1])
 
     def forward(self, x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+        if self.merged_adapters and not self._disable_adapters:
+            # Hot path of merged batch-1 decoding: skip the base module's call overhead when it
+            # is a plain hook-free nn.Linear (the weight already holds the merged update).
+            base = self.base_layer
+            if type(base) is nn.Linear and not (base._forward_hooks or base._forward_pre_hooks):
+                return F.linear(x, base.weight, base.bias)
+            return base(x, *args, **kwargs)
         if self.disable_adapters:
             if self.merged:
                 self.unmerge()
@@ -188,45 +195,43 @@ class MoELoraLinear(nn.Module, MoELoraLayer):
             xa = self._cast_input_dtype(x, a.dtype)
             h = F.linear(self.moe_lora_dropout[adapter](xa), a)
             h = h * self._gate_for(adapter, x, a.dtype)
-            result = result + F.linear(h, b).to(result.dtype)
+            # In place: nn.Linear's backward does not need its output, and this saves one pass.
+            result = result.add_(F.linear(h, b).to(result.dtype))
         return result
 
     # ---- merge -------------------------------------------------------------------------
-    def merge_for_request(self, alpha: torch.Tensor, adapter_names: Optional[list[str]] = None) -> None:
-        """Fold W + scaling * sum_e alpha_e B_e A_e into the base weight for one request (batch 1).
+    def merge_for_request(
+        self, alpha: torch.Tensor, adapter_names: Optional[list[str]] = None, safe_merge: bool = False
+    ) -> None:
+        """Fold W + scaling * sum_e alpha_e B_e A_e into the base weight, in place, for one request.
 
-        The original weight tensor is kept aside (not copied) and restored by `unmerge`, so
-        unmerging is exact; the merged weight is one fused addmm. A previous merge is undone first,
-        so consecutive requests never stack.
+        A copy of the original weight is kept (a memcpy, cheaper than the merge matmul) and copied
+        back by `unmerge`, so unmerging is exact. A previous merge is undone first, so consecutive
+        requests never stack. `safe_merge` checks the result for inf/NaN (costs a full pass).
         """
         if self.merged:
             self.unmerge()
         adapter_names = check_adapters_to_merge(self, adapter_names)
+        adapter_names = [a for a in adapter_names if a in self.moe_lora_A]
         if not adapter_names:
             return
-        base = self.get_base_layer()
         alpha = alpha.reshape(-1)
+        for adapter in adapter_names:
+            if alpha.numel() != self.num_experts[adapter]:
+                raise GateWeightsError(f"alpha has {alpha.numel()} experts, the adapter has {self.num_experts[adapter]}")
+        base = self.get_base_layer()
         with torch.no_grad():
             weight = base.weight.data
-            merged = None
+            self._unmerged_weight = weight.clone()
             for adapter in adapter_names:
-                if adapter not in self.moe_lora_A:
-                    continue
-                if alpha.numel() != self.num_experts[adapter]:
-                    raise GateWeightsError(f"alpha has {alpha.numel()} experts, the adapter has {self.num_experts[adapter]}")
                 a, b = self.moe_lora_A[adapter], self.moe_lora_B[adapter]
                 trainable = alpha[1:] if self.zero_expert[adapter] else alpha
                 g = (trainable.to(device=b.device, dtype=b.dtype) * self.scaling[adapter]).repeat_interleave(self.r[adapter])
-                src = weight if merged is None else merged
-                step = torch.addmm(src, (b * g).to(weight.dtype), a.to(weight.dtype))
-                if not torch.isfinite(step).all():
-                    raise ValueError(f"non-finite merged weight for adapter {adapter!r}")
-                merged = step
+                weight.addmm_((b * g).to(weight.dtype), a.to(weight.dtype))
                 self.merged_adapters.append(adapter)
-            if merged is not None:
-                if self._unmerged_weight is None:
-                    self._unmerged_weight = weight
-                base.weight.data = merged
+            if safe_merge and not torch.isfinite(weight).all():
+                self.unmerge()
+                raise ValueError(f"non-finite merged weight for adapters {adapter_names}")
 
     def merge(self, safe_merge: bool = False, adapter_names: Optional[list[str]] = None) -> None:
         """peft merge: uses the gate weights currently set, which must be a single row."""
@@ -235,14 +240,15 @@ class MoELoraLinear(nn.Module, MoELoraLayer):
             raise GateWeightsError(
                 "MoE-LoRA can only merge for one gate vector: set_gate_weights(alpha of shape (E,)) first"
             )
-        self.merge_for_request(alpha[0], adapter_names)
+        self.merge_for_request(alpha[0], adapter_names, safe_merge=safe_merge)
 
     def unmerge(self) -> None:
         if not self.merged:
             warnings.warn("Already unmerged. Nothing to do.")
             return
         if self._unmerged_weight is not None:
-            self.get_base_layer().weight.data = self._unmerged_weight
+            with torch.no_grad():
+                self.get_base_layer().weight.data.copy_(self._unmerged_weight)
         self._unmerged_weight = None
         self.merged_adapters.clear()
 
