@@ -25,7 +25,9 @@ class TaskBoard:
     models: list[str]
     cells: dict[tuple[str, str], MetricRecord]  # (model, metric) -> record
     results: dict[str, ResultFile]  # model -> result
-    best: dict[str, set[str]] = field(default_factory=dict)  # metric -> best models
+    best: dict[str, set[str]] = field(default_factory=dict)  # metric -> best measured models
+    # with published rows when comparable (same data+evaluator); else equal to `best`
+    best_with_published: dict[str, set[str]] = field(default_factory=dict)
     real: dict[str, float] = field(default_factory=dict)  # metric -> reference value
     published: list[PublishedBlock] = field(default_factory=list)
     published_comparable: bool = False
@@ -140,40 +142,52 @@ def _rank_key(fmt: str, v: float) -> float:
         return v
 
 
+def _rank(m: MetricDisplay, cands: dict[str, float], real: float | None) -> set[str] | None:
+    if len(cands) < 2:  # one row is not a ranking
+        return None
+    if m.better == "higher":
+        keyed = {k: -_rank_key(m.format, v) for k, v in cands.items()}
+    elif m.better == "lower":
+        keyed = {k: _rank_key(m.format, v) for k, v in cands.items()}
+    elif m.better == "closer_to_real" and real is not None:
+        r = _rank_key(m.format, real)
+        keyed = {k: abs(_rank_key(m.format, v) - r) for k, v in cands.items()}
+    else:
+        return None
+    top = min(keyed.values())
+    return {k for k, v in keyed.items() if abs(v - top) <= 1e-12}
+
+
 def _compute_best(tb: TaskBoard, reference: set[str]) -> None:
     for m in tb.display.metrics:
-        ref_vals = [tb.cell(r, m.name).value for r in tb.models
-                    if r in reference and tb.cell(r, m.name) is not None
-                    and tb.cell(r, m.name).value is not None]
-        if ref_vals:
-            tb.real[m.name] = float(ref_vals[0])
+        for r in tb.models:
+            rec = tb.cell(r, m.name)
+            if r in reference and rec is not None and rec.value is not None:
+                tb.real[m.name] = float(rec.value)
+                break
         cands = {mod: tb.cell(mod, m.name).value for mod in tb.models
                  if mod not in reference and tb.cell(mod, m.name) is not None
                  and tb.cell(mod, m.name).value is not None}
+        pub = dict(cands)
+        real_pub = tb.real.get(m.name)
         if tb.published_comparable:
             for block in tb.published:
                 for row in block.rows:
-                    if row.reference and m.name in row.metrics and m.name not in tb.real:
-                        tb.real[m.name] = row.metrics[m.name]
-                    elif not row.reference and m.name in row.metrics:
-                        cands[f"{row.model} (published)"] = row.metrics[m.name]
-        if len(cands) < 2:  # one row is not a ranking
-            continue
-        if m.better == "higher":
-            keyed = {k: -_rank_key(m.format, v) for k, v in cands.items()}
-        elif m.better == "lower":
-            keyed = {k: _rank_key(m.format, v) for k, v in cands.items()}
-        elif m.better == "closer_to_real" and m.name in tb.real:
-            real = tb.real[m.name]
-            keyed = {k: abs(_rank_key(m.format, v) - _rank_key(m.format, real))
-                     for k, v in cands.items()}
-        else:
-            if m.better == "closer_to_real":
-                tb.notes.append(f"{m.display}: no reference ({', '.join(sorted(reference))}) row, "
-                                "so closer-to-real is not ranked")
-            continue
-        top = min(keyed.values())
-        tb.best[m.name] = {k for k, v in keyed.items() if abs(v - top) <= 1e-12}
+                    if m.name not in row.metrics:
+                        continue
+                    if row.reference:
+                        real_pub = row.metrics[m.name] if real_pub is None else real_pub
+                    else:
+                        pub[f"{row.model} (published)"] = row.metrics[m.name]
+        if m.better == "closer_to_real" and m.name not in tb.real and len(cands) >= 2:
+            tb.notes.append(f"{m.display}: no reference ({', '.join(sorted(reference))}) row, "
+                            "so closer-to-real is not ranked")
+        best = _rank(m, cands, tb.real.get(m.name))
+        if best:
+            tb.best[m.name] = best
+        best_pub = _rank(m, pub, real_pub) if tb.published_comparable else best
+        if best_pub:
+            tb.best_with_published[m.name] = best_pub
 
 
 def build_board(results_dir: Path, spec_path: Path | None = None,

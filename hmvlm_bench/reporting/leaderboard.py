@@ -60,12 +60,13 @@ def main_table(board: Board) -> tuple[str, bool]:
 
 
 def task_section(tb: TaskBoard, reference: list[str]) -> str:
+    best = tb.best_with_published
     header = ["model"] + [f"{m.display} {arrow(m.better)}".strip() for m in tb.display.metrics]
     rows = []
     for model in tb.models:
         row = [model + (" (reference)" if model in reference else "")]
         for m in tb.display.metrics:
-            row.append(_bold_if(value_text(tb, model, m.name), model in tb.best.get(m.name, set())))
+            row.append(_bold_if(value_text(tb, model, m.name), model in best.get(m.name, set())))
         rows.append(row)
     if tb.published_comparable:  # same data and evaluator: published rows join the ranking
         for block in tb.published:
@@ -75,7 +76,7 @@ def task_section(tb: TaskBoard, reference: list[str]) -> str:
                 for m in tb.display.metrics:
                     v = prow.metrics.get(m.name)
                     row.append(_bold_if(format_number(v, m.format),
-                                        name in tb.best.get(m.name, set())))
+                                        name in best.get(m.name, set())))
                 rows.append(row)
     r0 = next(iter(tb.results.values()))
     parts = [f"## {tb.display.display} (`{tb.name}` v{r0.task_version})", "",

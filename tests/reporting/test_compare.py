@@ -1,0 +1,86 @@
+"""compare: Welch vs scipy, Holm vs a hand-computed example, paired bootstrap, n/a paths."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from conftest import make_result
+from hmvlm_bench.errors import UserError
+from hmvlm_bench.metrics.stats import holm_correction
+from hmvlm_bench.reporting.compare import compare_results, compare_rows, welch_ci
+from hmvlm_bench.results import write_result
+
+A = [0.781, 0.779, 0.785, 0.776, 0.783, 0.780]  # baseline replications
+B = [0.760, 0.771, 0.755, 0.768, 0.762]  # variant replications
+C = [0.790, 0.779, 0.788, 0.781, 0.786, 0.792]
+
+
+def _rec(vals: list[float], hib: bool = True) -> dict:
+    return {"value": float(np.mean(vals)), "ci": 0.01, "values": vals, "higher_is_better": hib}
+
+
+@pytest.fixture()
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "r"
+    write_result(root, make_result("base", "t2m", {"r_precision_top3": _rec(A)}, main="r_precision_top3"))
+    write_result(root, make_result("v1", "t2m", {"r_precision_top3": _rec(B)}, main="r_precision_top3"))
+    write_result(root, make_result("v2", "t2m", {"r_precision_top3": _rec(C)}, main="r_precision_top3"))
+    return root
+
+
+def test_welch_p_matches_scipy_and_holm(tree: Path) -> None:
+    rows = compare_rows(tree, "base")
+    assert [r.variant for r in rows] == ["v1", "v2"]
+    p1 = stats.ttest_ind(B, A, equal_var=False).pvalue
+    p2 = stats.ttest_ind(C, A, equal_var=False).pvalue
+    assert rows[0].test == "welch-t" and rows[0].p_value == pytest.approx(p1, rel=1e-12)
+    assert rows[1].p_value == pytest.approx(p2, rel=1e-12)
+    assert rows[0].delta == pytest.approx(np.mean(B) - np.mean(A))
+    lo, hi = sorted((min(p1, p2) * 2, max(p1, p2)))  # Holm with m=2
+    holm = {min(p1, p2): min(1.0, 2 * min(p1, p2)), max(p1, p2): max(2 * min(p1, p2), max(p1, p2))}
+    assert rows[0].p_holm == pytest.approx(holm[p1]) and rows[1].p_holm == pytest.approx(holm[p2])
+    assert rows[0].improved is False and rows[0].significant
+
+
+def test_holm_hand_example() -> None:
+    # sorted 0.005*4=0.02, 0.01*3=0.03, 0.03*2=0.06, 0.04*1=0.04 -> running max 0.06
+    np.testing.assert_allclose(holm_correction([0.01, 0.04, 0.03, 0.005]), [0.03, 0.06, 0.06, 0.02])
+
+
+def test_welch_ci_by_hand() -> None:
+    x, y = np.array(B), np.array(A)
+    va, vb = x.var(ddof=1) / len(x), y.var(ddof=1) / len(y)
+    df = (va + vb) ** 2 / (va ** 2 / (len(x) - 1) + vb ** 2 / (len(y) - 1))
+    half = stats.t.ppf(0.975, df) * np.sqrt(va + vb)
+    lo, hi = welch_ci(B, A)
+    assert lo == pytest.approx(x.mean() - y.mean() - half) and hi == pytest.approx(x.mean() - y.mean() + half)
+    # the interval excludes 0 exactly when Welch's two-sided p < 0.05
+    assert (hi < 0) == (stats.ttest_ind(B, A, equal_var=False).pvalue < 0.05)
+
+
+def test_paired_bootstrap_and_na(results_tree: Path) -> None:
+    rows = compare_rows(results_tree, "hmvlm", variants=["ground-truth"], tasks=["reconstruction"])
+    mse = next(r for r in rows if r.metric == "mse")
+    assert mse.test == "paired-bootstrap" and mse.note == "8 paired samples"
+    assert mse.delta == pytest.approx(-0.2)  # per-sample values differ by exactly 0.2
+    assert mse.ci_low == pytest.approx(-0.2) and mse.ci_high == pytest.approx(-0.2)
+    part = next(r for r in rows if r.metric == "mse_torso")  # no samples field, no CI
+    assert part.p_value is None and part.test == "none"
+    rows = compare_rows(results_tree, "hmvlm", variants=["lora"], tasks=["forgetting"])
+    assert rows[0].p_value is None and rows[0].ci_low == pytest.approx(0.22 - np.hypot(0.01, 0.01))
+    md = compare_results(results_tree, "hmvlm", ["lora"], ["forgetting"], "md")
+    assert "| n/a | n/a | none [^1] |" in md and "[^1]: p-value n/a: no replication values" in md
+
+
+def test_compare_formats_and_errors(tree: Path) -> None:
+    md = compare_results(tree, "base", None, None, "md")
+    assert "Holm-corrected over the 2 tests" in md and "| t2m | R@3 ↑ | v1 |" in md
+    tex = compare_results(tree, "base", None, None, "tex")
+    assert "\\toprule" in tex and "\\textbf{-0.017}" in tex and "R@3 $\\uparrow$" in tex
+    with pytest.raises(UserError, match="did you mean 'base'"):
+        compare_results(tree, "bse", None, None, "md")
+    with pytest.raises(UserError, match="unknown compare format"):
+        compare_results(tree, "base", None, None, "html")
