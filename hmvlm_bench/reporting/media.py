@@ -32,7 +32,7 @@ def _resolve(results_dir: Path, model: str, raw: str) -> Path | None:
 
 
 def render_stick_gif(features_path: Path, out_path: Path, fps: int = 10) -> Path:
-    """Front-view stick figure of a (T, 263) HumanML3D feature file."""
+    """Oblique-view stick figure of a (T, 263) HumanML3D feature file."""
     import imageio.v2 as imageio
     import matplotlib
 
@@ -46,10 +46,12 @@ def render_stick_gif(features_path: Path, out_path: Path, fps: int = 10) -> Path
     joints = features_to_joints(np.load(features_path, allow_pickle=False))  # (T, 22, 3)
     step = max(1, len(joints) // MAX_FRAMES)
     joints = joints[::step]
-    lo, hi = joints.reshape(-1, 3).min(0), joints.reshape(-1, 3).max(0)
+    # oblique view (x, z mixed) so motion along the depth axis still shows
+    uv = np.stack([0.8 * joints[..., 0] + 0.6 * joints[..., 2], joints[..., 1]], axis=-1)
+    lo, hi = uv.reshape(-1, 2).min(0), uv.reshape(-1, 2).max(0)
     frames = []
     fig, ax = plt.subplots(figsize=(2.4, 2.4), dpi=60)
-    for j in joints:
+    for j in uv:
         ax.clear()
         for chain in KINEMATIC_CHAIN:
             ax.plot(j[list(chain), 0], j[list(chain), 1], lw=2)
