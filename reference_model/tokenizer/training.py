@@ -221,7 +221,7 @@ def train_tokenizer(dataset_root: str | Path, out_dir: str | Path, preset: str =
         losses["loss"].backward()
         opt.step()
         if step % 10 == 0 or step == config.steps - 1:
-            row = {k: float(v) for k, v in losses.items()}
+            row = {k: float(v.detach()) for k, v in losses.items()}
             history.append({"step": step, **row})
             bar.set_postfix(rec=f"{row['rec']:.4f}", ppl=f"{row['perplexity']:.1f}")
         if (step + 1) % every == 0 and step + 1 < config.steps:
