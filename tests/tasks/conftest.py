@@ -100,7 +100,10 @@ class FakeModel:
         fn = self._fns[kind]
         out = []
         for r in requests:
-            res = fn(r) if fn is not None else r.target
+            if fn is not None:
+                res = fn(r)
+            else:  # the oracle: a caption request's target is its list of references
+                res = r.target[0] if kind == "caption" else r.target
             out.append(res if isinstance(res, Prediction) else Prediction(res))
         return out
 
