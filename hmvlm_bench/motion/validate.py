@@ -9,13 +9,14 @@ from hmvlm_bench.errors import UserError
 from hmvlm_bench.motion.dataset import SPLITS, dataset_spec, parse_caption_line
 
 
-def validate_dataset(root: str | Path, kind: str = "humanml3d") -> list[str]:
+def validate_dataset(root: str | Path, kind: str = "humanml3d", require_captions: bool = True) -> list[str]:
     """Every problem found in `root` as one line ('' list when the dataset is sound).
 
     Checks: directory and new_joint_vecs/ exist; Mean.npy/Std.npy present, right width,
     finite, Std > 0; at least one split file; every split id has a feature file of width D
     with >= 1 frame and only finite values; every such id has a UTF-8 caption file whose
-    lines parse as `caption#tokens#start#end`. Reads every feature file once.
+    lines parse as `caption#tokens#start#end` (a missing caption file is fine when
+    `require_captions=False`, e.g. imported BVH). Reads every feature file once.
     """
     root = Path(root)
     try:
@@ -55,11 +56,11 @@ def validate_dataset(root: str | Path, kind: str = "humanml3d") -> list[str]:
             if not cid or cid in checked:
                 continue
             checked.add(cid)
-            problems += _check_clip(motion_dir, text_dir, cid, dim, f"{split}.txt:{line_no}")
+            problems += _check_clip(motion_dir, text_dir, cid, dim, f"{split}.txt:{line_no}", require_captions)
     return problems
 
 
-def _check_clip(motion_dir: Path, text_dir: Path, cid: str, dim: int, where: str) -> list[str]:
+def _check_clip(motion_dir: Path, text_dir: Path, cid: str, dim: int, where: str, require_captions: bool) -> list[str]:
     out: list[str] = []
     path = motion_dir / f"{cid}.npy"
     if not path.is_file():
@@ -76,6 +77,8 @@ def _check_clip(motion_dir: Path, text_dir: Path, cid: str, dim: int, where: str
         out.append(f"{path}: contains NaN or inf")
     txt = text_dir / f"{cid}.txt"
     if not txt.is_file():
+        if not require_captions:
+            return out
         out.append(f"{where}: id {cid} has no caption file {txt}")
         return out
     try:
