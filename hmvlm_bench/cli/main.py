@@ -78,7 +78,8 @@ def run(
 
     console = Console(stderr=True)
     regs = _registries(include_path)
-    out = output_dir or Path("runs") / preset
+    # a study gets its own folder so its `hmvlm` variant never overwrites a plain run's
+    out = output_dir or (Path("runs") / experiment.name if experiment is not None else Path("runs") / preset)
     world = None
     if launcher not in ("auto", "none", "accelerate"):
         raise UserError(f"unknown launcher '{launcher}' (auto | none | accelerate)")
