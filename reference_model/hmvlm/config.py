@@ -1,0 +1,182 @@
+"""HMVLMConfig: one dataclass for the reference model and every baseline variant.
+
+A variant is a *delta* over the preset's defaults (peft `method_comparison` habit): `lora`
+swaps the adapter, `whole-body` the motion tokenizer, `no-zero` / `no-gate-loss` switch one
+MoE-LoRA feature off. Paper values: HMVLM NeurIPS 2025 sec. 3-4 (5 experts of rank 8 incl.
+the zero expert on all linear modules, gate MLP hidden 512 over CLIP text features, batch 32
+with micro-batch 2, AdamW lr 3e-3 cosine); see /work/shared/DESIGN.md sec. 3.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+from hmvlm_bench.errors import UserError, did_you_mean
+
+PRESETS = ("tiny", "mini", "paper")
+ADAPTERS = ("moe_lora", "lora", "full")
+GATE_ENCODERS = ("hashing", "minilm", "clip")
+MOTION_TOKENIZERS = ("body-part", "whole-body", "whole-body-x5")
+LLMS = ("tiny-llama", "smollm2-135m-instruct", "path")
+
+
+@dataclass(frozen=True)
+class HMVLMConfig:
+    """Everything that changes a trained HMVLM (goes into the checkpoint's artifact key)."""
+
+    preset: str = field(default="mini", metadata={"help": "tiny | mini | paper"})
+    variant: str = field(default="hmvlm", metadata={"help": "registered variant name (provenance)"})
+    # --- base LLM ---------------------------------------------------------------------
+    llm: str = field(default="smollm2-135m-instruct", metadata={"help": "tiny-llama | smollm2-135m-instruct | path"})
+    llm_path: str | None = field(default=None, metadata={"help": "local HF checkpoint dir when llm='path' (paper: Vicuna-7B)"})
+    # --- adapter --------------------------------------------------------------------------
+    adapter: str = field(default="moe_lora", metadata={"help": "moe_lora | lora | full (full fine-tune)"})
+    num_experts: int = field(default=5, metadata={"help": "MoE experts incl. the zero expert (HMVLM: 5)"})
+    zero_expert: bool = field(default=True, metadata={"help": "expert 0 is the parameter-free zero expert"})
+    lora_r: int = field(default=8, metadata={"help": "rank per expert / of the LoRA (HMVLM: 8)"})
+    lora_alpha: float = field(default=16.0, metadata={"help": "LoRA alpha (update scaled by alpha / r)"})
+    target_modules: str = field(default="all-linear", metadata={"help": "peft target modules (HMVLM: all linear)"})
+    # --- gate -----------------------------------------------------------------------------
+    gate_encoder: str = field(default="minilm", metadata={"help": "hashing | minilm | clip"})
+    gate_encoder_path: str | None = field(default=None, metadata={"help": "local CLIP/MiniLM dir"})
+    gating_loss: bool = field(default=True, metadata={"help": "add L_gat (alpha_0 -> 1 on general prompts)"})
+    gate_eta: float = field(default=1.0, metadata={"help": "weight of L_gat (HMVLM: 1)"})
+    # --- tokenizers -----------------------------------------------------------------------
+    motion_tokenizer: str = field(default="body-part", metadata={"help": "body-part | whole-body | whole-body-x5"})
+    tokenizer_steps: int | None = field(default=None, metadata={"help": "override tokenizer training steps"})
+    # --- vision ---------------------------------------------------------------------------
+    vision: str = field(default="cnn", metadata={"help": "cnn (small CNN, pretrained on rendered poses) | clip"})
+    vision_path: str | None = field(default=None, metadata={"help": "local CLIP ViT-L/14 dir (paper)"})
+    image_size: int = field(default=64, metadata={"help": "CNN input side (images are resized)"})
+    image_patches: int = field(default=4, metadata={"help": "image tokens fed to the LLM (CNN: a k x k grid, k*k)"})
+    vision_width: int = field(default=64, metadata={"help": "CNN channels"})
+    vision_pretrain_steps: int = field(default=300, metadata={"help": "CNN joint-regression steps"})
+    # --- instruction data -----------------------------------------------------------------
+    max_motion_frames: int = field(default=64, metadata={"help": "training crop of motions (frames)"})
+    min_motion_frames: int = field(default=40, metadata={"help": "shortest training crop (frames)"})
+    task_mix: tuple[tuple[str, float], ...] = field(
+        default=(("t2m", 0.35), ("m2t", 0.25), ("pose", 0.15), ("general", 0.25)),
+        metadata={"help": "sampling weights of the instruction tasks"})
+    n_general: int = field(default=96, metadata={"help": "general prompts answered by the base model"})
+    general_max_new_tokens: int = field(default=48, metadata={"help": "length cap of the base answers"})
+    n_pose_images: int = field(default=600, metadata={"help": "rendered frames for pose samples"})
+    max_seq_len: int = field(default=256, metadata={"help": "training sequences are cut to this length"})
+    # --- optimisation ---------------------------------------------------------------------
+    steps: int = field(default=200, metadata={"help": "optimizer steps"})
+    batch_size: int = field(default=4, metadata={"help": "samples per optimizer step"})
+    micro_batch_size: int = field(default=4, metadata={"help": "samples per forward pass"})
+    lr: float = field(default=2e-3, metadata={"help": "AdamW lr of adapter, gate and projector"})
+    lr_embed: float = field(default=2e-3, metadata={"help": "AdamW lr of the new token rows"})
+    lr_full: float = field(default=5e-5, metadata={"help": "AdamW lr of base weights (full fine-tune)"})
+    warmup_steps: int = field(default=10, metadata={"help": "linear warm-up, then cosine to 0"})
+    weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay"})
+    max_grad_norm: float = field(default=1.0, metadata={"help": "gradient clipping"})
+    checkpoint_every: int = field(default=50, metadata={"help": "resumable checkpoint interval (steps)"})
+    seed: int = field(default=0, metadata={"help": "seed of init, data and sampling"})
+    # --- decoding -------------------------------------------------------------------------
+    t2m_top_k: int = field(default=20, metadata={"help": "t2m sampling top-k (0 = greedy)"})
+    caption_max_new_tokens: int = field(default=40, metadata={"help": "caption length cap"})
+    save_dtype: str = field(default="float16", metadata={"help": "dtype of trained tensors on disk"})
+
+    def __post_init__(self) -> None:
+        def need(cond: bool, msg: str) -> None:
+            if not cond:
+                raise UserError(f"HMVLM config: {msg}")
+
+        need(self.preset in PRESETS, f"unknown preset '{self.preset}'{did_you_mean(self.preset, PRESETS)}")
+        need(self.llm in LLMS, f"unknown llm '{self.llm}' (known: {', '.join(LLMS)})")
+        need(self.llm != "path" or bool(self.llm_path), "llm='path' needs llm_path=DIR (e.g. Vicuna-7B)")
+        need(self.adapter in ADAPTERS, f"unknown adapter '{self.adapter}' (known: {', '.join(ADAPTERS)})")
+        need(self.gate_encoder in GATE_ENCODERS, f"unknown gate encoder '{self.gate_encoder}'")
+        need(self.gate_encoder != "clip" or bool(self.gate_encoder_path), "the clip gate needs gate_encoder_path")
+        need(self.motion_tokenizer in MOTION_TOKENIZERS, f"unknown motion tokenizer '{self.motion_tokenizer}'")
+        need(self.vision in ("cnn", "clip"), f"unknown vision encoder '{self.vision}'")
+        need(self.vision != "clip" or bool(self.vision_path), "the clip vision encoder needs vision_path")
+        need(self.num_experts >= (2 if self.zero_expert else 1), "too few experts")
+        need(self.lora_r >= 1 and self.lora_alpha > 0, "lora_r >= 1 and lora_alpha > 0")
+        need(self.steps >= 1 and self.batch_size >= 1 and self.micro_batch_size >= 1, "steps and batch sizes >= 1")
+        need(self.batch_size % self.micro_batch_size == 0, "batch_size must be a multiple of micro_batch_size")
+        need(4 <= self.min_motion_frames <= self.max_motion_frames, "4 <= min_motion_frames <= max_motion_frames")
+        need(all(w >= 0 for _, w in self.task_mix) and sum(w for _, w in self.task_mix) > 0, "task_mix weights")
+        need({t for t, _ in self.task_mix} <= {"t2m", "m2t", "pose", "general"}, "task_mix tasks: t2m m2t pose general")
+        need(int(self.image_patches ** 0.5) ** 2 == self.image_patches, "image_patches must be a square")
+        need(self.save_dtype in ("float32", "float16", "bfloat16"), "save_dtype: float32 | float16 | bfloat16")
+
+    # ------------------------------------------------------------------------------
+    @property
+    def uses_gate(self) -> bool:
+        return self.adapter == "moe_lora"
+
+    @property
+    def task_weights(self) -> dict[str, float]:
+        return dict(self.task_mix)
+
+    @property
+    def grad_accum(self) -> int:
+        return self.batch_size // self.micro_batch_size
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["task_mix"] = [list(x) for x in self.task_mix]
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "HMVLMConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise UserError(f"HMVLM config has unknown keys: {', '.join(unknown)}")
+        data = dict(data)
+        if "task_mix" in data:
+            data["task_mix"] = tuple((str(t), float(w)) for t, w in data["task_mix"])
+        return cls(**data)
+
+    def replace(self, **changes: Any) -> "HMVLMConfig":
+        return replace(self, **changes)
+
+    @classmethod
+    def for_preset(cls, preset: str, variant: str = "hmvlm", **overrides: Any) -> "HMVLMConfig":
+        """Preset sizes + the variant's delta + explicit overrides (last wins)."""
+        if preset not in PRESETS:
+            raise UserError(f"unknown preset '{preset}'{did_you_mean(preset, PRESETS)} (known: {', '.join(PRESETS)})")
+        base: dict[str, Any] = dict(PRESET_VALUES[preset])
+        delta = VARIANT_DELTAS.get(variant)
+        if delta is None:
+            raise UserError(f"unknown HMVLM variant '{variant}'{did_you_mean(variant, VARIANT_DELTAS)}"
+                            f" (known: {', '.join(VARIANT_DELTAS)})")
+        base.update(delta)
+        base.update({k: v for k, v in overrides.items() if v is not None})
+        base.update(preset=preset, variant=variant)
+        if "task_mix" in base and not isinstance(base["task_mix"], tuple):
+            base["task_mix"] = tuple((str(t), float(w)) for t, w in dict(base["task_mix"]).items())
+        return cls(**base)
+
+
+# Per-preset values (only what differs from the dataclass defaults, which are `mini`).
+PRESET_VALUES: dict[str, dict[str, Any]] = {
+    # random tiny Llama, hashing gate: trains in seconds (tests)
+    "tiny": dict(llm="tiny-llama", gate_encoder="hashing", steps=12, batch_size=4, micro_batch_size=2,
+                 lr=1e-2, lr_embed=1e-2, warmup_steps=2, n_general=8, general_max_new_tokens=8,
+                 n_pose_images=24, max_motion_frames=32, min_motion_frames=16, vision_pretrain_steps=20,
+                 image_size=32, vision_width=16, checkpoint_every=5, caption_max_new_tokens=12,
+                 max_seq_len=160, save_dtype="float32"),
+    # SmolLM2-135M-Instruct + MiniLM gate: ~200 steps on 2 CPU cores (DESIGN.md sec. 7 timings)
+    "mini": dict(),
+    # HMVLM paper: Vicuna-7B by path, CLIP gate/vision, batch 32 micro 2, lr 3e-3 cosine
+    "paper": dict(llm="path", gate_encoder="clip", vision="clip", steps=3000, batch_size=32,
+                  micro_batch_size=2, lr=3e-3, lr_embed=3e-3, lr_full=2e-5, warmup_steps=100,
+                  max_motion_frames=196, n_general=102, general_max_new_tokens=256, n_pose_images=20000,
+                  image_size=224, image_patches=256, max_seq_len=1024, checkpoint_every=200,
+                  save_dtype="bfloat16"),
+}
+
+# Variant -> delta over the preset (ablations as deltas; baselines/ registers the names).
+VARIANT_DELTAS: dict[str, dict[str, Any]] = {
+    "hmvlm": {},
+    "lora": dict(adapter="lora"),
+    "full-ft": dict(adapter="full"),
+    "whole-body": dict(motion_tokenizer="whole-body"),
+    "whole-body-x5": dict(motion_tokenizer="whole-body-x5"),
+    "no-zero": dict(zero_expert=False, num_experts=4),
+    "no-gate-loss": dict(gating_loss=False),
+}

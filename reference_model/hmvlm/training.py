@@ -1,0 +1,349 @@
+"""Multi-task instruction tuning of HMVLM and its baselines (resumable, safetensors only).
+
+Recipe: HMVLM sec. 4 (AdamW, linear warm-up + cosine decay, batch = micro-batch x
+accumulation, next-token loss on answer tokens only, plus L_gat for MoE variants with the
+gating loss). The loop runs under `accelerate.Accelerator`, so `accelerate launch` can drive
+it on GPUs; on this CPU machine it is one process.
+
+Entry points: `train_model(...)` (registered as trainer "model"; the CLI `hmvlm-bench train
+model` calls it) and `train_tokenizer_cmd(...)` (trainer "tokenizer"). Trained checkpoints
+are artifacts (`ArtifactStore.get_or_build("model", model_artifact_config(...))`), so the
+runner trains whatever is missing or finds a shipped one under the repo's `checkpoints/`.
+"""
+from __future__ import annotations
+
+import json
+import math
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from hmvlm_bench.errors import UserError
+from reference_model.hmvlm import templates as T
+from reference_model.hmvlm.config import HMVLMConfig
+from reference_model.hmvlm.instruct_data import InstructData, Sample
+
+MODEL_FORMAT = 1
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+# ------------------------------------------------------------------------------- stores & data
+def make_store(cache_dir: Path | str | None = None) -> Any:
+    from hmvlm_bench.artifacts import ArtifactStore, default_cache_dir
+
+    shipped = REPO_ROOT / "checkpoints"
+    return ArtifactStore(Path(cache_dir) if cache_dir else default_cache_dir(),
+                         (shipped,) if shipped.is_dir() else ())
+
+
+def resolve_data(preset: str, data: str | None, store: Any) -> tuple[Path, str, str]:
+    """'NAME=DIR' or None (the preset's synthetic set) -> (root, name, fingerprint)."""
+    from hmvlm_bench.context import DataCatalog
+    from hmvlm_bench.presets import get_preset
+
+    paths: dict[str, Path] = {}
+    name = "synthetic"
+    if data:
+        name, sep, path = str(data).partition("=")
+        if not sep or not path:
+            raise UserError(f"--data expects NAME=DIR, got {data!r}")
+        paths[name] = Path(path).expanduser()
+    catalog = DataCatalog(get_preset(preset), store, paths)
+    return catalog.root(name), name, catalog.fingerprint(name)
+
+
+def tokenizer_key(preset: str, variant: str, data_fp: str, steps: int | None = None) -> dict[str, Any]:
+    from reference_model.tokenizer.config import TokenizerConfig
+
+    over = {"steps": steps} if steps else {}
+    return {"preset": preset, "variant": variant, "data": data_fp, "seed": 0,
+            "config": TokenizerConfig.for_preset(preset, variant, **over).to_dict()}
+
+
+def tokenizer_artifact(store: Any, preset: str, variant: str, root: Path, data_fp: str,
+                       steps: int | None = None, progress: bool = True) -> Path:
+    """Train (resumably, in the store's work dir) or find the tokenizer for (preset, variant, data)."""
+    from reference_model.tokenizer.training import train_tokenizer
+
+    key = tokenizer_key(preset, variant, data_fp, steps)
+
+    def build(tmp: Path) -> None:
+        work = store.work_dir("tokenizer", key)
+        train_tokenizer(root, work, preset=preset, variant=variant, steps=steps, progress=progress)
+        for f in ("tokenizer.safetensors", "config.json", "train_log.json"):
+            shutil.copyfile(work / f, tmp / f)
+
+    return store.get_or_build("tokenizer", key, build)
+
+
+def train_tokenizer_cmd(preset: str = "mini", variant: str = "body-part", data: str | None = None,
+                        out: Path | str | None = None, steps: int | None = None,
+                        cache_dir: Path | str | None = None) -> Path:
+    """Trainer "tokenizer": body-part | pose | whole-body | whole-body-x5."""
+    from reference_model.tokenizer.training import train_tokenizer
+
+    store = make_store(cache_dir)
+    root, _, fp = resolve_data(preset, data, store)
+    if out is not None:
+        return train_tokenizer(root, Path(out), preset=preset, variant=variant, steps=steps)
+    return tokenizer_artifact(store, preset, variant, root, fp, steps)
+
+
+def model_artifact_config(cfg: HMVLMConfig, data_fp: str) -> dict[str, Any]:
+    """Everything that determines a trained checkpoint (cheap: no weights are loaded)."""
+    from reference_model.hmvlm.network import llm_fingerprint
+
+    return {"format": MODEL_FORMAT, "config": cfg.to_dict(), "data": data_fp, "llm": llm_fingerprint(cfg),
+            "tokenizers": {"motion": tokenizer_key(cfg.preset, cfg.motion_tokenizer, data_fp, cfg.tokenizer_steps),
+                           "pose": tokenizer_key(cfg.preset, "pose", data_fp, cfg.tokenizer_steps)}}
+
+
+# ------------------------------------------------------------------------------- batches
+def encode_sample(tok: Any, s: Sample, max_len: int) -> tuple[list[int], int]:
+    """(ids, n_prompt): chat prompt + answer + end of turn; loss on ids[n_prompt:]."""
+    p = tok(T.chat_prompt(tok, s.user), add_special_tokens=False)["input_ids"]
+    a = tok(T.chat_answer_suffix(tok, s.user, s.answer), add_special_tokens=False)["input_ids"]
+    ids = (p + a)[:max_len]
+    return ids, min(len(p), len(ids) - 1)
+
+
+def collate(tok: Any, samples: list[Sample], max_len: int) -> dict[str, torch.Tensor]:
+    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    enc = [encode_sample(tok, s, max_len) for s in samples]
+    width = max(len(i) for i, _ in enc)
+    ids = torch.full((len(enc), width), pad, dtype=torch.long)
+    labels = torch.full((len(enc), width), -100, dtype=torch.long)
+    mask = torch.zeros((len(enc), width), dtype=torch.long)
+    for b, (row, n_prompt) in enumerate(enc):
+        ids[b, :len(row)] = torch.tensor(row)
+        mask[b, :len(row)] = 1
+        labels[b, n_prompt:len(row)] = torch.tensor(row[n_prompt:])
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels,
+            "is_general": torch.tensor([s.is_general for s in samples])}
+
+
+def lr_scale(step: int, cfg: HMVLMConfig) -> float:
+    """Linear warm-up then cosine decay to 0 (HMVLM: cosine)."""
+    if step < cfg.warmup_steps:
+        return (step + 1) / (cfg.warmup_steps + 1)
+    span = max(1, cfg.steps - cfg.warmup_steps)
+    return 0.5 * (1.0 + math.cos(math.pi * min(1.0, (step - cfg.warmup_steps) / span)))
+
+
+def micro_step(net: Any, batch: dict[str, torch.Tensor], samples: list[Sample], pixels: torch.Tensor | None,
+               device: Any) -> dict[str, torch.Tensor]:
+    """Forward one micro-batch: {'loss', 'lm', 'gate', 'alpha'}."""
+    from reference_model.gate import gating_loss
+
+    cfg = net.cfg
+    rows = [s.image for s in samples if s.image is not None]
+    feats = net.image_features(pixels[rows].to(device)) if rows and pixels is not None else None
+    alpha = net.gate_weights([s.user for s in samples])
+    ids, mask, labels = (batch[k].to(device) for k in ("input_ids", "attention_mask", "labels"))
+    with net.routed(alpha), net.images(feats):
+        logits = net.llm(input_ids=ids, attention_mask=mask).logits
+    lm = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]).float(), labels[:, 1:].reshape(-1),
+                         ignore_index=-100)
+    gate = torch.zeros((), device=device)
+    if alpha is not None and cfg.gating_loss:
+        gate = cfg.gate_eta * gating_loss(alpha, batch["is_general"].to(device))
+    return {"loss": lm + gate, "lm": lm.detach(), "gate": gate.detach(),
+            "alpha": alpha.detach() if alpha is not None else None}
+
+
+# ------------------------------------------------------------------------------- resumable state
+def _save_work(work: Path, net: Any, opt: torch.optim.Optimizer, step: int, history: list, elapsed: float) -> None:
+    from safetensors.torch import save_file
+
+    work.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.detach().cpu().contiguous() for k, v in net.trainable_state().items()},
+              str(work / "trainable.safetensors.tmp"))
+    sd = opt.state_dict()
+    tensors = {f"state.{i}.{n}": (t if torch.is_tensor(t) else torch.tensor(t)).detach().cpu().contiguous()
+               for i, st in sd["state"].items() for n, t in st.items()}
+    save_file(tensors or {"empty": torch.zeros(1)}, str(work / "optimizer.safetensors.tmp"))
+    groups = [{k: v for k, v in g.items() if k != "params"} | {"params": g["params"]} for g in sd["param_groups"]]
+    (work / "state.json.tmp").write_text(json.dumps({"step": step, "history": history, "elapsed_s": elapsed,
+                                                     "param_groups": groups, "config": net.cfg.to_dict()}))
+    for name in ("trainable.safetensors", "optimizer.safetensors", "state.json"):  # state.json last
+        (work / f"{name}.tmp").replace(work / name)
+
+
+def _load_work(work: Path, net: Any, opt: torch.optim.Optimizer) -> tuple[int, list, float]:
+    from safetensors.torch import load_file
+
+    state = json.loads((work / "state.json").read_text())
+    if state.get("config") != net.cfg.to_dict():
+        raise UserError(f"work dir {work} was made with another config; delete it or use another --out")
+    params = net.trainable_state()
+    saved = load_file(str(work / "trainable.safetensors"))
+    if set(saved) != set(params):
+        raise UserError(f"work dir {work} holds other trainable tensors than this model")
+    with torch.no_grad():
+        for k, p in params.items():
+            p.copy_(saved[k])
+    tensors = load_file(str(work / "optimizer.safetensors"))
+    opt_state: dict[int, dict[str, torch.Tensor]] = {}
+    for key, t in tensors.items():
+        if key.startswith("state."):
+            _, i, name = key.split(".", 2)
+            opt_state.setdefault(int(i), {})[name] = t
+    opt.load_state_dict({"state": opt_state, "param_groups": state["param_groups"]})
+    return int(state["step"]), list(state["history"]), float(state["elapsed_s"])
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+# ------------------------------------------------------------------------------- build
+def prepare_components(cfg: HMVLMConfig, root: Path, data_fp: str, store: Any, progress: bool = True,
+                       work: Path | None = None) -> dict[str, Any]:
+    """Tokenizers (artifacts), rendered pose set, pretrained CNN, general answers, samples."""
+    from hmvlm_bench.motion.dataset import load_dataset
+    from reference_model.hmvlm import instruct_data as D
+    from reference_model.hmvlm.network import llm_fingerprint, load_base_llm
+    from reference_model.hmvlm.vision import build_encoder, pretrain_cnn
+    from reference_model.tokenizer.base import load_tokenizer
+
+    notes: list[str] = []
+    mdir = tokenizer_artifact(store, cfg.preset, cfg.motion_tokenizer, root, data_fp, cfg.tokenizer_steps, progress)
+    pdir = tokenizer_artifact(store, cfg.preset, "pose", root, data_fp, cfg.tokenizer_steps, progress)
+    motion_tok, pose_tok = load_tokenizer(mdir), load_tokenizer(pdir)
+    train = load_dataset(root, split="train")
+    pose_set, cnn_log = None, []
+    try:
+        pose_set = D.build_pose_set(root, pose_tok, cfg.n_pose_images, cfg.image_size, cfg.seed)
+    except UserError as exc:
+        notes.append(str(exc))
+    if cfg.vision == "cnn":
+        if pose_set is not None:
+            encoder, cnn_log = pretrain_cnn(pose_set.pixels, torch.from_numpy(pose_set.joints), cfg.vision_width,
+                                            cfg.image_patches, cfg.vision_pretrain_steps, seed=cfg.seed)
+        else:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(cfg.seed)
+                encoder = build_encoder("cnn", cfg.vision_width, cfg.image_patches, None)
+            notes.append("vision CNN left untrained (no rendered frames)")
+    else:
+        encoder = build_encoder(cfg.vision, cfg.vision_width, cfg.image_patches, cfg.vision_path)
+    general = D.general_answers_artifact(store, llm_fingerprint(cfg), lambda: load_base_llm(cfg), cfg) \
+        if cfg.task_weights.get("general", 0) > 0 else {}
+    data = D.build_instruct_data(cfg, root, motion_tok, cfg.steps * cfg.batch_size, general, pose_set)
+    return {"motion_dir": mdir, "pose_dir": pdir, "motion_tok": motion_tok, "pose_tok": pose_tok,
+            "mean": train.mean, "std": train.std, "encoder": encoder, "data": data,
+            "notes": notes + data.notes, "cnn_loss": cnn_log[-1:] + cnn_log[:1]}
+
+
+def run_training(cfg: HMVLMConfig, root: Path, data_fp: str, store: Any, out: Path, work: Path,
+                 random_weights: bool = False, progress: bool = True) -> Path:
+    """Train and write the checkpoint into `out`; resumable from `work`."""
+    from accelerate import Accelerator
+    from tqdm.auto import tqdm
+
+    from reference_model.hmvlm.network import assemble
+
+    t_setup = time.perf_counter()
+    comp = prepare_components(cfg, root, data_fp, store, progress, work)
+    data: InstructData = comp["data"]
+    net = assemble(cfg, comp["motion_tok"], comp["pose_tok"], comp["mean"], comp["std"], comp["encoder"],
+                   random_weights)
+    accelerator = Accelerator(cpu=not torch.cuda.is_available())
+    opt = torch.optim.AdamW(net.param_groups(), betas=(0.9, 0.999), weight_decay=cfg.weight_decay)
+    base_lrs = [g["lr"] for g in opt.param_groups]
+    net, opt = accelerator.prepare(net, opt)
+    inner = accelerator.unwrap_model(net)
+    start, history, elapsed = 0, [], 0.0
+    if (work / "state.json").is_file():
+        start, history, elapsed = _load_work(work, inner, opt)
+    setup_s = time.perf_counter() - t_setup
+    pixels = data.pixels
+    inner.llm.train()
+    t0 = time.perf_counter()
+    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not progress, file=sys.stderr,
+               desc=f"train {cfg.variant}/{cfg.preset}", dynamic_ncols=True)
+    for step in bar:
+        for g, lr in zip(opt.param_groups, base_lrs):
+            g["lr"] = lr * lr_scale(step, cfg)
+        batch_samples = data.samples[step * cfg.batch_size:(step + 1) * cfg.batch_size]
+        row: dict[str, float] = {"step": step, "loss": 0.0, "lm": 0.0, "gate": 0.0}
+        alphas, generals = [], []
+        for m in range(cfg.grad_accum):
+            micro = batch_samples[m * cfg.micro_batch_size:(m + 1) * cfg.micro_batch_size]
+            batch = collate(inner.tokenizer, micro, cfg.max_seq_len)
+            out_ = micro_step(inner, batch, micro, pixels, accelerator.device)
+            accelerator.backward(out_["loss"] / cfg.grad_accum)
+            for k in ("loss", "lm", "gate"):
+                row[k] += float(out_[k].detach()) / cfg.grad_accum
+            if out_["alpha"] is not None:
+                alphas.append(out_["alpha"][:, 0].cpu())
+                generals.append(batch["is_general"])
+        if cfg.max_grad_norm > 0:
+            accelerator.clip_grad_norm_([p for g in opt.param_groups for p in g["params"]], cfg.max_grad_norm)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        if alphas:
+            a0, gm = torch.cat(alphas), torch.cat(generals)
+            if bool(gm.any()):
+                row["alpha0_general"] = float(a0[gm].mean())
+            if bool((~gm).any()):
+                row["alpha0_motion"] = float(a0[~gm].mean())
+        history.append(row)
+        bar.set_postfix(loss=f"{row['loss']:.3f}")
+        if (step + 1) % cfg.checkpoint_every == 0 and step + 1 < cfg.steps:
+            _save_work(work, inner, opt, step + 1, history, elapsed + time.perf_counter() - t0)
+    bar.close()
+    elapsed += time.perf_counter() - t0
+    _save_work(work, inner, opt, cfg.steps, history, elapsed)
+    inner.eval()
+    out.mkdir(parents=True, exist_ok=True)
+    losses = [h["loss"] for h in history]
+    k = max(1, min(10, len(losses) // 5))
+    log = {"config": cfg.to_dict(), "data": data_fp, "train_seconds": elapsed, "setup_seconds": setup_s,
+           "peak_rss_mb": peak_rss_mb(), "torch_threads": torch.get_num_threads(), "samples": data.counts(),
+           "loss_first": float(np.mean(losses[:k])), "loss_last": float(np.mean(losses[-k:])),
+           "notes": comp["notes"], "cnn_pretrain_loss_last_first": comp["cnn_loss"],
+           "random_weights": random_weights, "history": history}
+    inner.save(out, comp["motion_dir"], comp["pose_dir"], extra={"train": {k2: log[k2] for k2 in
+                                                                         ("train_seconds", "loss_first", "loss_last")}})
+    (out / "train_log.json").write_text(json.dumps(log, indent=1) + "\n")
+    return out
+
+
+def train_model(preset: str = "mini", variant: str = "hmvlm", out: Path | str | None = None,
+                steps: int | None = None, data: str | None = None, cache_dir: Path | str | None = None,
+                random_weights: bool = False, progress: bool = True, **overrides: Any) -> Path:
+    """Trainer "model": train HMVLM or a baseline variant; returns the checkpoint folder.
+
+    Without `out` the checkpoint is an artifact of the store (found if already built or
+    shipped); with `out` it is written there (resuming from `out/work`).
+    """
+    cfg = HMVLMConfig.for_preset(preset, variant, steps=steps, **overrides)
+    if random_weights and cfg.llm != "path":
+        raise UserError("--random-weights is for the paper preset (real shapes, random weights)")
+    store = make_store(cache_dir)
+    root, _, data_fp = resolve_data(preset, data, store)
+    if out is not None:
+        out = Path(out)
+        return run_training(cfg, root, data_fp, store, out, out / "work", random_weights, progress)
+    key = model_artifact_config(cfg, data_fp)
+    if random_weights:
+        key["random_weights"] = True
+    work = store.work_dir("model", key)
+
+    def build(tmp: Path) -> None:
+        run_training(cfg, root, data_fp, store, tmp, work, random_weights, progress)
+
+    return store.get_or_build("model", key, build)
+
+
+__all__ = ["collate", "encode_sample", "lr_scale", "make_store", "model_artifact_config", "peak_rss_mb",
+           "resolve_data", "run_training", "tokenizer_artifact", "tokenizer_key", "train_model",
+           "train_tokenizer_cmd"]
