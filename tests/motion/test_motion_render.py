@@ -46,3 +46,12 @@ def test_gif(tmp_path: Path) -> None:
     assert frames.shape[0] == 4 and frames.shape[1:3] == (64, 64)
     with pytest.raises(UserError):
         render_pose(np.zeros((21, 3)))
+
+
+def test_mp4(tmp_path: Path) -> None:
+    pytest.importorskip("imageio_ffmpeg")
+    import imageio.v3 as iio
+
+    motion = np.stack([S.rest_joints() + [0.05 * t, 0.9, 0.0] for t in range(6)])
+    out = render_motion_gif(motion, tmp_path / "m.mp4", size=64)
+    assert iio.imread(out, index=None).shape == (6, 64, 64, 3)
