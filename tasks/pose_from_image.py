@@ -2,8 +2,10 @@
 
 `pose_from_image`: held-out poses are frames of test motions (one frame per motion,
 index drawn with derive_seed(seed, 'frame', id)), converted to joints, centred on the
-pelvis and rendered with a per-sample camera (sample_camera seeded by
-derive_seed(seed, 'camera', id)). The model answers 22 SMPL joints (metres); we report
+pelvis and rendered (224 x 224) with a per-sample camera (sample_camera seeded by
+derive_seed(seed, 'camera', id)). The target is in the camera's heading frame (Y up,
+camera on +Z: see `camera_heading_frame`), as pose datasets give camera-frame joints.
+The model answers 22 SMPL joints (metres); we report
 MPJPE (pelvis-aligned), PA-MPJPE (similarity Procrustes) and PCK@150mm, means over
 samples with percentile-bootstrap 95% CIs.
 
@@ -122,7 +124,8 @@ class PoseFromImageTask(Task):
             frame = derive_seed(ctx.seed, "frame", item.id) % item.length
             joints = features_to_joints(item.features[frame: frame + 1])[0].astype(np.float64)
             joints = joints - joints[PELVIS]
-            image = render_image(joints, derive_seed(ctx.seed, "camera", item.id))
+            image, yaw = render_image(joints, derive_seed(ctx.seed, "camera", item.id))
+            joints = camera_heading_frame(joints, yaw)
             reqs.append(PoseRequest(sample_id=item.id, dataset=s["dataset"], image=image,
                                     seed=derive_seed(ctx.seed, item.id), target=joints.astype(np.float32)))
             gts.append(joints)
@@ -139,13 +142,23 @@ class PoseFromImageTask(Task):
                           dataset=C.dataset_info(ds, s["dataset"], self.split, len(reqs), s["limit"]))
 
 
-def render_image(joints: np.ndarray, seed: int) -> np.ndarray:
-    """Render root-relative joints (22, 3) with a camera drawn from `seed`."""
+def render_image(joints: np.ndarray, seed: int) -> tuple[np.ndarray, float]:
+    """Render root-relative joints (22, 3) with a camera drawn from `seed`; returns the
+    image and the camera yaw."""
     from hmvlm_bench.motion.render import render_pose, sample_camera
 
     camera = sample_camera(np.random.default_rng(seed))
-    image, _, _ = render_pose(joints, camera)
-    return np.asarray(image)
+    image, _, cam = render_pose(joints, camera)
+    return np.asarray(image), float(cam.yaw)
+
+
+def camera_heading_frame(joints: np.ndarray, yaw: float) -> np.ndarray:
+    """Rotate world joints about Y by -yaw so the camera sits on +Z: the answer a model can
+    read from the image (a random camera yaw makes world heading unobservable). Y stays up;
+    the mild camera pitch is not removed."""
+    c, s = np.cos(yaw), np.sin(yaw)
+    rot = np.array([[c, 0.0, -s], [0.0, 1.0, 0.0], [s, 0.0, c]])  # R_y(-yaw)
+    return joints @ rot.T
 
 
 class PoseFileTask(Task):

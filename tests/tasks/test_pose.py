@@ -17,7 +17,7 @@ from tests.tasks.conftest import FakeModel, make_ctx, view
 @pytest.fixture
 def no_render(monkeypatch):
     """A stand-in renderer (tests of scoring do not need pixels)."""
-    monkeypatch.setattr(PI, "render_image", lambda joints, seed: np.full((8, 8, 3), seed % 255, np.uint8))
+    monkeypatch.setattr(PI, "render_image", lambda joints, seed: (np.full((8, 8, 3), seed % 255, np.uint8), 0.3))
 
 
 def test_oracle_is_exact_and_random_is_not(ctx, no_render):
@@ -47,6 +47,30 @@ def test_bad_pose_shape_and_nan(ctx, no_render):
         PI.PoseFromImageTask().evaluate(view(FakeModel(pose=lambda r: np.zeros((24, 3)))), ctx)
     with pytest.raises(ModelOutputError, match="samples failed"):
         PI.PoseFromImageTask().evaluate(view(FakeModel(pose=lambda r: np.full((22, 3), np.nan))), ctx)
+
+
+def test_camera_heading_frame_puts_the_camera_on_plus_z():
+    from hmvlm_bench.motion.render import Camera
+
+    for yaw in (0.0, 0.7, np.pi / 2, -2.0):
+        pos, _ = Camera(yaw=yaw, pitch=0.0, target=(0.0, 0.0, 0.0)).basis()
+        towards = PI.camera_heading_frame(pos[None] / np.linalg.norm(pos), yaw)[0]
+        np.testing.assert_allclose(towards, [0.0, 0.0, 1.0], atol=1e-12)
+
+
+def test_real_renderer_end_to_end(synth_root, tmp_path):
+    c = make_ctx(synth_root, tmp_path, limit=3)
+    seen = []
+
+    def rec(r):
+        seen.append(r)
+        return np.zeros((22, 3))
+
+    PI.PoseFromImageTask().evaluate(view(FakeModel(pose=rec)), c)
+    assert seen[0].image.shape == (224, 224, 3) and seen[0].image.dtype == np.uint8
+    assert len({r.image.tobytes() for r in seen}) == 3
+    a = PI.PoseFromImageTask().evaluate(view(FakeModel(oracle=True)), c)
+    assert a.metrics["mpjpe"].value == pytest.approx(0.0, abs=1e-3)
 
 
 # ------------------------------------------------------------------ evaluation files
