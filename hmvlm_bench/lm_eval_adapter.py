@@ -1,0 +1,338 @@
+"""lm-evaluation-harness view of our models: `lm_eval --model hmvlm` and `run_suite`.
+
+Any model is wrapped through a small protocol (`LMBackend`): an object with `hf_model`
+(a causal HF model, possibly peft-wrapped), `tokenizer`, and optionally
+`route(prompts) -> context manager`, which sets per-sample gate weights (MoE-LoRA routes
+per sample from the prompt, HMVLM sec. 3) for the batch run inside the context. Rows of
+every batch are in the same order as `prompts`.
+
+lm-eval 0.4.13 has no plugin entry points for models, so registration happens when this
+module is imported: use `python -m hmvlm_bench.lm_eval_cli ...` (same arguments as
+`lm_eval`) or call `run_suite` from Python.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, ContextManager, Iterable, Protocol, Sequence, runtime_checkable
+
+from lm_eval.api.model import TemplateLM
+from lm_eval.api.registry import register_model
+
+from hmvlm_bench.errors import UserError
+
+DEFAULT_BATCH_SIZE = 8
+DEFAULT_MAX_LENGTH = 2048  # caps SmolLM2's 8192 context: rolling windows stay CPU-sized
+
+
+@runtime_checkable
+class LMBackend(Protocol):
+    """What the adapter needs from a model. `route` is optional (see module docstring)."""
+
+    hf_model: Any
+    tokenizer: Any
+
+
+@dataclass
+class HFBackend:
+    """A plain backend: an HF causal LM and its tokenizer, no routing."""
+
+    hf_model: Any
+    tokenizer: Any
+    name: str = "hf"
+    fingerprint: str = ""
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def _offline_env() -> None:
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def build_lm_backend(model_args: dict[str, Any]) -> LMBackend:
+    """Build a backend from `--model_args` (strings as lm-eval parses them).
+
+    Supported now: `model=base` (default) with `preset=tiny` (random tiny Llama, seed
+    `seed`) or `preset=mini` (SmolLM2-135M-Instruct). Other model names are resolved
+    through the harness registry: HOOK for the lead (build the BenchModel for
+    (model, preset, model_args) and return its `lm_backend()`).
+    """
+    from hmvlm_bench import assets
+
+    args = dict(model_args)
+    model = str(args.pop("model", "base"))
+    preset = str(args.pop("preset", "tiny"))
+    seed = int(args.pop("seed", 0))
+    if model != "base":
+        raise UserError(
+            f"lm-eval backend for model '{model}' is not wired yet; use model=base "
+            "(other models come from the hmvlm-bench registry)"
+        )
+    if args:
+        raise UserError(f"unknown model_args for model=base: {', '.join(sorted(args))}")
+    if preset == "tiny":
+        hf_model, tok = assets.tiny_llama(seed=seed)
+        return HFBackend(hf_model, tok, name="tiny-llama", fingerprint=f"tiny-llama:h64-l2-seed{seed}")
+    if preset == "mini":
+        hf_model, tok = assets.load_smollm2()
+        return HFBackend(hf_model, tok, name="smollm2-135m-instruct", fingerprint=assets.smollm2_fingerprint())
+    raise UserError(f"preset '{preset}' has no lm-eval base model here (known: tiny, mini)")
+
+
+def _route(backend: Any, prompts: list[str]) -> ContextManager[Any]:
+    route: Callable[[list[str]], ContextManager[Any]] | None = getattr(backend, "route", None)
+    return route(prompts) if route is not None else contextlib.nullcontext()
+
+
+def _batches(order: Sequence[int], size: int) -> Iterable[list[int]]:
+    for start in range(0, len(order), size):
+        yield list(order[start:start + size])
+
+
+@register_model("hmvlm")
+class HmvlmLM(TemplateLM):
+    """lm-eval `LM` over an `LMBackend`; loglikelihood, rolling and greedy generation.
+
+    Batches are left-padded with explicit position ids, so the same code scores and
+    generates. Requests are sorted longest first; results return in request order.
+    """
+
+    def __init__(
+        self,
+        backend: LMBackend | None = None,
+        batch_size: int | str | None = DEFAULT_BATCH_SIZE,
+        max_length: int | str | None = None,
+        max_batch_size: int | None = None,
+        device: str | None = None,
+        **model_args: Any,
+    ) -> None:
+        super().__init__()
+        _offline_env()
+        import torch
+
+        if backend is None:
+            backend = build_lm_backend(model_args)
+        elif model_args:
+            raise UserError(f"model_args {sorted(model_args)} given together with a backend object")
+        if not isinstance(backend, LMBackend):
+            raise UserError("an lm-eval backend needs `hf_model` and `tokenizer` attributes")
+        self.backend = backend
+        self.hf_model = backend.hf_model
+        self.tokenizer = backend.tokenizer
+        self.hf_model.eval()
+        if batch_size in (None, "auto") or str(batch_size).startswith("auto"):
+            batch_size = DEFAULT_BATCH_SIZE
+        self.batch_size = int(batch_size)
+        if self.batch_size < 1:
+            raise UserError(f"batch_size must be >= 1, got {batch_size}")
+        cfg_len = int(getattr(self.hf_model.config, "max_position_embeddings", DEFAULT_MAX_LENGTH))
+        self.max_length = int(max_length) if max_length is not None else min(cfg_len, DEFAULT_MAX_LENGTH)
+        self._device = torch.device(device) if device else next(self.hf_model.parameters()).device
+        tok = self.tokenizer
+        self.pad_token_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+        self.timings: dict[str, float] = {}
+
+    # ----------------------------------------------------------------- lm-eval plumbing
+    @property
+    def eot_token_id(self) -> int:
+        return int(self.tokenizer.eos_token_id)
+
+    @property
+    def prefix_token_id(self) -> int:
+        bos = self.tokenizer.bos_token_id
+        return int(bos) if bos is not None else self.eot_token_id
+
+    @property
+    def tokenizer_name(self) -> str:
+        return str(getattr(self.tokenizer, "name_or_path", "tokenizer")).replace("/", "__")
+
+    def apply_chat_template(self, chat_history: list[dict[str, str]], add_generation_prompt: bool = True) -> str:
+        return self.tokenizer.apply_chat_template(
+            chat_history, tokenize=False, add_generation_prompt=add_generation_prompt
+        )
+
+    def tok_encode(self, string: str, add_special_tokens: bool | None = None, **kwargs: Any) -> list[int]:
+        return list(self.tokenizer(string, add_special_tokens=bool(add_special_tokens))["input_ids"])
+
+    def tok_decode(self, tokens: Sequence[int]) -> str:
+        return self.tokenizer.decode(list(tokens), skip_special_tokens=False)
+
+    # ----------------------------------------------------------------- core scoring
+    def _left_pad(self, rows: list[list[int]]) -> tuple[Any, Any, Any]:
+        import torch
+
+        width = max(len(r) for r in rows)
+        ids = torch.full((len(rows), width), self.pad_token_id, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, r in enumerate(rows):
+            ids[i, width - len(r):] = torch.tensor(r, dtype=torch.long)
+            mask[i, width - len(r):] = 1
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        return ids.to(self._device), mask.to(self._device), positions.to(self._device)
+
+    def _score_tokens(self, items: list[tuple[str, list[int], list[int]]]) -> list[tuple[float, bool]]:
+        """Sum log p(continuation | context) per item: (route prompt, context ids, continuation ids)."""
+        import torch
+
+        results: list[tuple[float, bool] | None] = [None] * len(items)
+        inputs = []
+        for _, ctx, cont in items:
+            if not cont:
+                raise UserError("an lm-eval request has an empty continuation")
+            whole = (ctx + cont)[-(self.max_length + 1):]
+            inputs.append(whole[:-1])
+        order = sorted(range(len(items)), key=lambda i: -len(inputs[i]))
+        for batch in _batches(order, self.batch_size):
+            ids, mask, positions = self._left_pad([inputs[i] for i in batch])
+            n_keep = max(len(items[i][2]) for i in batch)
+            with torch.no_grad(), _route(self.backend, [items[i][0] for i in batch]):
+                logits = self.hf_model(
+                    input_ids=ids, attention_mask=mask, position_ids=positions, logits_to_keep=n_keep
+                ).logits
+            logprobs = torch.log_softmax(logits[:, -n_keep:].float(), dim=-1)
+            for row, i in enumerate(batch):
+                cont = items[i][2]
+                lp = logprobs[row, n_keep - len(cont):]
+                target = torch.tensor(cont, dtype=torch.long, device=lp.device)
+                total = lp.gather(-1, target[:, None]).sum().item()
+                greedy = bool((lp.argmax(-1) == target).all().item())
+                results[i] = (float(total), greedy)
+        return [r for r in results if r is not None]
+
+    def _loglikelihood_tokens(self, requests: list[tuple[tuple[str, str], list[int], list[int]]], **kwargs: Any) -> list[tuple[float, bool]]:
+        start = time.perf_counter()
+        out = self._score_tokens([(ctx_str, ctx, cont) for (ctx_str, _), ctx, cont in requests])
+        self.timings["loglikelihood_s"] = self.timings.get("loglikelihood_s", 0.0) + time.perf_counter() - start
+        return out
+
+    def loglikelihood_rolling(self, requests: list[Any], disable_tqdm: bool = False) -> list[float]:
+        from lm_eval.utils import get_rolling_token_windows, make_disjoint_window
+
+        start = time.perf_counter()
+        windows: list[tuple[str, list[int], list[int]]] = []
+        owner: list[int] = []
+        for r, req in enumerate(requests):
+            (text,) = req.args
+            for window in get_rolling_token_windows(
+                token_list=self.tok_encode(text), prefix_token=self.prefix_token_id,
+                max_seq_len=self.max_length, context_len=1,
+            ):
+                ctx, cont = make_disjoint_window(window)
+                windows.append((text, list(ctx), list(cont)))
+                owner.append(r)
+        scores = self._score_tokens(windows)
+        totals = [0.0] * len(requests)
+        for r, (lp, _) in zip(owner, scores):
+            totals[r] += lp
+        for req, total in zip(requests, totals):
+            self.cache_hook.add_partial("loglikelihood_rolling", req.args, total)
+        self.timings["loglikelihood_rolling_s"] = self.timings.get("loglikelihood_rolling_s", 0.0) + time.perf_counter() - start
+        return totals
+
+    def generate_until(self, requests: list[Any], disable_tqdm: bool = False) -> list[str]:
+        start = time.perf_counter()
+        results: list[str] = [""] * len(requests)
+        groups: dict[str, list[int]] = {}
+        for i, req in enumerate(requests):
+            groups.setdefault(repr(sorted(req.args[1].items())), []).append(i)
+        for members in groups.values():
+            kwargs = dict(requests[members[0]].args[1])
+            until = kwargs.pop("until", None) or []
+            until = [until] if isinstance(until, str) else list(until)
+            max_new = int(kwargs.pop("max_gen_toks", 256))
+            if kwargs.pop("do_sample", False) or float(kwargs.pop("temperature", 0.0) or 0.0) > 0:
+                raise UserError("the hmvlm lm-eval model decodes greedily only (do_sample=false, temperature=0)")
+            texts = self.generate([requests[i].args[0] for i in members], until=until, max_new_tokens=max_new)
+            for i, text in zip(members, texts):
+                results[i] = text
+                self.cache_hook.add_partial("generate_until", requests[i].args, text)
+        self.timings["generate_until_s"] = self.timings.get("generate_until_s", 0.0) + time.perf_counter() - start
+        return results
+
+    def generate(self, contexts: Sequence[str], until: Sequence[str] = (), max_new_tokens: int = 48) -> list[str]:
+        """Greedy continuations, cut at the first stop string or EOS (lm-eval's path, reusable)."""
+        import torch
+
+        ctx_ids = [self.tok_encode(c)[-max(1, self.max_length - max_new_tokens):] for c in contexts]
+        results = [""] * len(contexts)
+        order = sorted(range(len(contexts)), key=lambda i: -len(ctx_ids[i]))
+        for batch in _batches(order, self.batch_size):
+            ids, mask, _ = self._left_pad([ctx_ids[i] for i in batch])
+            with torch.no_grad(), _route(self.backend, [contexts[i] for i in batch]):
+                out = self.hf_model.generate(
+                    input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens, do_sample=False,
+                    pad_token_id=self.pad_token_id, eos_token_id=self.eot_token_id,
+                )
+            for row, i in enumerate(batch):
+                text = self.tokenizer.decode(out[row, ids.shape[1]:], skip_special_tokens=False)
+                results[i] = _cut_at_stops(text, [*until, self.tokenizer.eos_token])
+        return results
+
+
+def _cut_at_stops(text: str, stops: Iterable[str | None]) -> str:
+    for stop in stops:
+        if stop:
+            text = text.split(stop, 1)[0]
+    return text
+
+
+def task_manager(include_path: str | Path) -> Any:
+    """lm-eval TaskManager over our YAML folder only (skips indexing lm-eval's 14k YAMLs)."""
+    from lm_eval.tasks import TaskManager
+
+    path = Path(include_path)
+    if not path.is_dir():
+        raise UserError(f"lm-eval task folder {path} does not exist")
+    return TaskManager(include_path=str(path), include_defaults=False)
+
+
+def run_suite(
+    lm_backend: LMBackend | HmvlmLM,
+    tasks: list[str],
+    include_path: str | Path,
+    limit: int | float | None = None,
+    seed: int = 0,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> dict[str, Any]:
+    """Run lm-eval `simple_evaluate` on our tasks; return metrics and per-sample records.
+
+    Returns {"results": {task: {metric: value}}, "samples": {task: [record, ...]},
+    "n_samples": {task: n}, "versions": {task: version}, "timings_s": {...}}. Each record
+    holds `doc_id`, `doc`, `target`, `filtered_resps` and the per-item metric values
+    (`acc`, `rouge_l_f`, ...), sorted by `doc_id`, ready for `forgetting_scores`.
+    """
+    _offline_env()
+    from lm_eval import simple_evaluate
+
+    lm = lm_backend if isinstance(lm_backend, HmvlmLM) else HmvlmLM(backend=lm_backend, batch_size=batch_size)
+    start = time.perf_counter()
+    out = simple_evaluate(
+        model=lm, tasks=list(tasks), task_manager=task_manager(include_path), limit=limit,
+        log_samples=True, random_seed=seed, numpy_random_seed=seed, torch_random_seed=seed,
+        fewshot_random_seed=seed, bootstrap_iters=0, verbosity="WARNING",
+    )
+    elapsed = time.perf_counter() - start
+    if out is None:
+        raise UserError("lm-eval returned no results")
+    results = {
+        task: {
+            k.split(",")[0]: v for k, v in metrics.items()
+            if "," in k and "_stderr" not in k and isinstance(v, (int, float))
+        }
+        for task, metrics in out["results"].items()
+    }
+    samples = {
+        task: sorted(({k: v for k, v in rec.items() if k not in ("arguments", "resps")} for rec in recs), key=lambda r: r["doc_id"])
+        for task, recs in out.get("samples", {}).items()
+    }
+    return {
+        "results": results,
+        "samples": samples,
+        "n_samples": {t: v.get("effective", v.get("original")) for t, v in out.get("n-samples", {}).items()},
+        "versions": dict(out.get("versions", {})),
+        "configs": out.get("configs", {}),
+        "timings_s": {"total": elapsed, **lm.timings},
+    }
