@@ -148,3 +148,11 @@ class PoseTokenizer(MotionTokenizer):
     def decode_pose(self, codes: torch.Tensor) -> torch.Tensor:
         """codes (B, 5) -> normalised frames (B, 263)."""
         return self.decode(codes[:, None])[:, 0]
+
+    def decode_pose_joints(self, codes: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+        """codes (B, 5) -> 22-joint poses (B, 22, 3): de-normalise with the dataset Mean/Std
+        and recover positions from the frame's ric + root height (single-frame recover_from_ric)."""
+        from hmvlm_bench.motion.features import recover_joints_torch
+
+        frames = self.decode_pose(codes) * torch.as_tensor(std) + torch.as_tensor(mean)
+        return recover_joints_torch(frames[:, None].float())[:, 0]

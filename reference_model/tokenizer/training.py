@@ -164,9 +164,10 @@ def evaluate_reconstruction(model: MotionTokenizer, split: MotionSplit, max_moti
         raw_y = y * (split.std + STD_EPS) + split.mean
         se_raw += float(((raw_y - raw_x) ** 2).sum())
         n_el += y.size
-        if model.downsample > 1:  # poses: per-frame root features are meaningless for FK
-            jx, jy = features_to_joints(raw_x), features_to_joints(raw_y)
-            mpjpe.append(float(np.linalg.norm(jx - jy, axis=-1).mean()))
+        if model.downsample == 1:  # poses: each frame on its own (root at the XZ origin)
+            raw_x, raw_y = raw_x[:, None], raw_y[:, None]
+        jx, jy = features_to_joints(raw_x), features_to_joints(raw_y)
+        mpjpe.append(float(np.linalg.norm(jx - jy, axis=-1).mean()))
     out = {"mse_norm": se_n / max(n_el, 1), "mse_raw": se_raw / max(n_el, 1)}
     if mpjpe:
         out["mpjpe"] = float(np.mean(mpjpe))

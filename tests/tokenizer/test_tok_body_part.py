@@ -91,3 +91,15 @@ def test_pose_tokenizer_is_per_frame() -> None:
     assert codes.shape == (6, 5)
     assert model.decode_pose(codes).shape == (6, FEATURE_DIM)
     assert model.encode(torch.randn(2, 7, FEATURE_DIM)).shape == (2, 7, 5)
+
+
+def test_pose_joints_from_codes() -> None:
+    model = _model("pose")
+    codes = model.encode_pose(torch.randn(4, FEATURE_DIM))
+    mean, std = torch.zeros(FEATURE_DIM), torch.ones(FEATURE_DIM)
+    joints = model.decode_pose_joints(codes, mean, std)
+    frames = model.decode_pose(codes)
+    assert joints.shape == (4, 22, 3)
+    # single frame: root = (0, height, 0), other joints = root xz + ric
+    assert torch.allclose(joints[:, 0], torch.stack([torch.zeros(4), frames[:, 3], torch.zeros(4)], -1))
+    assert torch.allclose(joints[:, 1:, 1], frames[:, 4:67].reshape(4, 21, 3)[..., 1])

@@ -66,3 +66,21 @@ def test_presets() -> None:
         TokenizerConfig.for_preset("huge")
     with pytest.raises(UserError):
         TokenizerConfig.for_preset("tiny", "per-finger")
+
+
+def test_cli_trains_into_artifact_cache_once(fake_dataset: Path, tmp_path: Path) -> None:
+    from hmvlm_bench.errors import UserError
+    from reference_model.tokenizer.cli import train_tokenizer_cmd
+
+    kw = dict(preset="tiny", variant="whole-body", data=f"synthetic={fake_dataset}", steps=3,
+              cache_dir=tmp_path, progress=False)
+    first = train_tokenizer_cmd(**kw)
+    assert (first / "tokenizer.safetensors").is_file() and (first / "artifact.json").is_file()
+    stamp = (first / "tokenizer.safetensors").stat().st_mtime_ns
+    assert train_tokenizer_cmd(**kw) == first
+    assert (first / "tokenizer.safetensors").stat().st_mtime_ns == stamp
+    assert load_tokenizer(first).n_streams == 1
+    with pytest.raises(UserError):
+        train_tokenizer_cmd(preset="tiny", data=str(tmp_path / "missing"))
+    with pytest.raises(UserError):
+        train_tokenizer_cmd(preset="tiny", variant="nope", data=str(fake_dataset))
