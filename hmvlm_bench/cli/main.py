@@ -175,6 +175,7 @@ def validate(
     include_path: Optional[list[Path]] = typer.Option(None, "--include-path"),
 ) -> None:
     """Check datasets, result files and the plugin registry; one line per problem, exit 2 if any."""
+    from hmvlm_bench.cli.data import kind_for
     from hmvlm_bench.motion.validate import validate_dataset
 
     problems: list[str] = []
@@ -186,8 +187,7 @@ def validate(
         except Exception as exc:  # noqa: BLE001 - report, don't crash
             problems.append(f"task '{name}': {exc}")
     for name, path in parse_data_paths(data).items():
-        kind = "kit" if name.startswith("kit") else "humanml3d"
-        problems += [f"{name}: {p}" for p in validate_dataset(path, kind=kind)]
+        problems += [f"{name}: {p}" for p in validate_dataset(path, kind=kind_for(name, path))]
     if results is not None:
         from hmvlm_bench.results import load_result
 
@@ -312,20 +312,21 @@ def data_synth(
     seed: int = typer.Option(0, help="Same seed, byte-identical files."),
 ) -> None:
     """Generate the embedded synthetic compositional text-motion dataset."""
-    from hmvlm_bench.motion.synthetic import synthesize
+    from hmvlm_bench.cli.data import synth_cmd
 
-    typer.echo(str(synthesize(out, size=size, seed=seed)))
+    raise typer.Exit(synth_cmd(out, size, seed))
 
 
 @data_app.command("import-bvh")
 def data_import_bvh(
     src: Path = typer.Argument(..., help="A .bvh file or a folder of them."),
-    out: Path = typer.Option(..., "--out", help="Output folder (HumanML3D layout)."),
+    out: Path = typer.Option(..., "--out", help="Output folder (HumanML3D layout, no captions)."),
+    scale: Optional[float] = typer.Option(None, help="Metres per BVH unit (default: guessed from the skeleton height)."),
 ) -> None:
     """Import BVH motion capture: retarget to 22 joints, resample to 20 fps, 263-d features."""
-    from hmvlm_bench.motion.bvh import import_bvh
+    from hmvlm_bench.cli.data import import_bvh_cmd
 
-    typer.echo(str(import_bvh(src, out)))
+    raise typer.Exit(import_bvh_cmd(src, out, scale))
 
 
 @data_app.command("validate")
@@ -339,7 +340,9 @@ def main(argv: list[str] | None = None) -> None:
 
     debug = bool(os.environ.get("HMVLM_BENCH_DEBUG")) or "--debug" in (argv or sys.argv[1:])
     try:
-        app(args=argv, standalone_mode=False)
+        # with standalone_mode=False click returns the code of a typer.Exit instead of exiting
+        rc = app(args=argv, standalone_mode=False)
+        sys.exit(rc if isinstance(rc, int) else 0)
     except UserError as exc:
         if debug:
             raise
