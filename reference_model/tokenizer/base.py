@@ -31,7 +31,6 @@ from torch import nn
 from hmvlm_bench.errors import UserError
 from hmvlm_bench.motion.skeleton import FEATURE_DIM, RIC
 from reference_model.tokenizer.config import TokenizerConfig
-from reference_model.tokenizer.quantizer import QuantizeEMAReset
 
 WEIGHTS_FILE = "tokenizer.safetensors"
 CONFIG_FILE = "config.json"
