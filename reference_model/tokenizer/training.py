@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from hmvlm_bench.errors import UserError
-from hmvlm_bench.motion.skeleton import FEATURE_DIM
+from hmvlm_bench.motion.skeleton import FEATURE_DIM, RIC
 from reference_model.tokenizer.base import TOKENIZER_CLASSES, WEIGHTS_FILE, MotionTokenizer
 from reference_model.tokenizer.config import TokenizerConfig
 
@@ -145,14 +145,16 @@ def _load_checkpoint(ckpt: Path, model: MotionTokenizer, opt: torch.optim.Optimi
 def evaluate_reconstruction(model: MotionTokenizer, split: MotionSplit, max_motions: int = 256,
                             max_frames: int = 196) -> dict[str, float]:
     """Mean squared error of decode(encode(x)) on normalised features (per element), the
-    same on de-normalised features, and MPJPE (feature units, i.e. metres) of joints
-    recovered with recover_from_ric (`hmvlm_bench.motion.features.features_to_joints`)."""
+    same on de-normalised features, MPJPE (feature units, i.e. metres) of joints recovered
+    with recover_from_ric (`hmvlm_bench.motion.features.features_to_joints`; includes root
+    trajectory drift) and the root-relative joint error from the ric slice."""
     from hmvlm_bench.motion.features import features_to_joints
 
     model.eval()
     l = model.downsample
     se_n = se_raw = n_el = 0.0
     mpjpe: list[float] = []
+    ric_err: list[float] = []
     for m in split.motions[:max_motions]:
         t = (min(m.shape[0], max_frames) // l) * l
         if t == 0:
@@ -164,6 +166,8 @@ def evaluate_reconstruction(model: MotionTokenizer, split: MotionSplit, max_moti
         raw_y = y * (split.std + STD_EPS) + split.mean
         se_raw += float(((raw_y - raw_x) ** 2).sum())
         n_el += y.size
+        # root-relative, heading-canonical joint error (no root integration drift)
+        ric_err.append(float(np.linalg.norm((raw_y - raw_x)[:, RIC].reshape(t, -1, 3), axis=-1).mean()))
         if model.downsample == 1:  # poses: each frame on its own (root at the XZ origin)
             raw_x, raw_y = raw_x[:, None], raw_y[:, None]
         jx, jy = features_to_joints(raw_x), features_to_joints(raw_y)
@@ -171,6 +175,7 @@ def evaluate_reconstruction(model: MotionTokenizer, split: MotionSplit, max_moti
     out = {"mse_norm": se_n / max(n_el, 1), "mse_raw": se_raw / max(n_el, 1)}
     if mpjpe:
         out["mpjpe"] = float(np.mean(mpjpe))
+        out["mpjpe_root_relative"] = float(np.mean(ric_err))
     return out
 
 
