@@ -5,4 +5,12 @@ from hmvlm_bench.registry import Registries
 
 
 def register(regs: Registries) -> None:
-    pass
+    # Throughput suites for `hmvlm-bench bench` (see reference_model/bench_suites.py).
+    regs.benchmarks.register("moe_lora_layer", "reference_model.bench_suites:layer_suite",
+                             description="MoE-LoRA layer fwd / fwd+bwd: batched vs loop vs peft LoRA vs base")
+    regs.benchmarks.register("generation", "reference_model.bench_suites:generation_suite",
+                             description="generation tok/s and TTFT with KV cache: base, LoRA, MoE-LoRA")
+    regs.benchmarks.register("latency_protocol", "reference_model.bench_suites:latency_protocol_suite",
+                             description="HMVLM latency protocol: batch 1, no KV cache, 84 tokens, gating")
+    regs.benchmarks.register("tokenizer", "reference_model.bench_suites:tokenizer_suite",
+                             description="motion tokenizer encode/decode motions/s, body-part vs whole-body")
