@@ -5,6 +5,14 @@ from hmvlm_bench.registry import Registries
 
 
 def register(regs: Registries) -> None:
+    regs.models.register("hmvlm", "reference_model.hmvlm.model:HMVLMModel",
+                         description="HMVLM: body-part tokens + MoE-LoRA with zero expert and prompt gate")
+    regs.models.register("tokenizer-body-part", "reference_model.hmvlm.tokenizer_model:TokenizerModel",
+                         description="HMVLM body-part motion tokenizer alone (reconstruction)")
+    regs.trainers.register("model", "reference_model.hmvlm.training:train_model",
+                           description="multi-task instruction tuning of HMVLM or a baseline variant")
+    regs.trainers.register("tokenizer", "reference_model.hmvlm.training:train_tokenizer_cmd",
+                           description="motion/pose tokenizer (body-part, pose, whole-body, whole-body-x5)")
     # Throughput suites for `hmvlm-bench bench` (see reference_model/bench_suites.py).
     regs.benchmarks.register("moe_lora_layer", "reference_model.bench_suites:layer_suite",
                              description="MoE-LoRA layer fwd / fwd+bwd: batched vs loop vs peft LoRA vs base")

@@ -40,11 +40,13 @@ class Sample:
 
 @dataclass
 class PoseSet:
-    """Rendered training frames: images, pose codes (N, 5), root-relative joints (N, 22, 3)."""
+    """Rendered training frames: images, pose codes (N, 5), body-frame root-relative joints
+    (N, 22, 3) and the render cameras' yaw (N,)."""
 
     pixels: torch.Tensor
     codes: np.ndarray
     joints: np.ndarray
+    yaw: np.ndarray
 
 
 @dataclass
@@ -94,20 +96,20 @@ def build_pose_set(dataset_root: Path, pose_tok: Any, n: int, image_size: int, s
 
     ds = _load_train(dataset_root)
     rng = np.random.default_rng([seed, 17])
-    images, frames, joints = [], [], []
+    images, frames, joints, yaws = [], [], [], []
     for _ in range(n):
         i = int(rng.integers(len(ds)))
         feats = ds[i].features
         frame = feats[int(rng.integers(feats.shape[0]))]
         j = frame_joints(frame)
-        image = render_pose(j, sample_camera(rng))
-        image = image[0] if isinstance(image, tuple) else getattr(image, "image", image)
+        image, _, cam = render_pose(j, sample_camera(rng))
         images.append(np.asarray(image))
+        yaws.append(float(cam.yaw))
         frames.append(frame)
         joints.append(j)
     norm = normalise(np.stack(frames), ds.mean, ds.std).astype(np.float32)
     codes = pose_tok.encode(torch.from_numpy(norm)[:, None])[:, 0].cpu().numpy()
-    return PoseSet(preprocess_images(images, image_size), codes, np.stack(joints))
+    return PoseSet(preprocess_images(images, image_size), codes, np.stack(joints), np.asarray(yaws, np.float32))
 
 
 def encode_crops(motion_tok: Any, crops: Sequence[np.ndarray], batch: int = 32) -> list[np.ndarray]:

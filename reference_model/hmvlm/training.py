@@ -225,7 +225,8 @@ def prepare_components(cfg: HMVLMConfig, root: Path, data_fp: str, store: Any, p
         notes.append(str(exc))
     if cfg.vision == "cnn":
         if pose_set is not None:
-            encoder, cnn_log = pretrain_cnn(pose_set.pixels, torch.from_numpy(pose_set.joints), cfg.vision_width,
+            encoder, cnn_log = pretrain_cnn(pose_set.pixels, torch.from_numpy(pose_set.joints),
+                                            torch.from_numpy(pose_set.yaw), cfg.vision_width,
                                             cfg.image_patches, cfg.vision_pretrain_steps, seed=cfg.seed)
         else:
             with torch.random.fork_rng(devices=[]):
@@ -239,7 +240,7 @@ def prepare_components(cfg: HMVLMConfig, root: Path, data_fp: str, store: Any, p
     data = D.build_instruct_data(cfg, root, motion_tok, cfg.steps * cfg.batch_size, general, pose_set)
     return {"motion_dir": mdir, "pose_dir": pdir, "motion_tok": motion_tok, "pose_tok": pose_tok,
             "mean": train.mean, "std": train.std, "encoder": encoder, "data": data,
-            "notes": notes + data.notes, "cnn_loss": cnn_log[-1:] + cnn_log[:1]}
+            "notes": notes + data.notes, "cnn_loss": cnn_log[:1] + cnn_log[-1:]}
 
 
 def run_training(cfg: HMVLMConfig, root: Path, data_fp: str, store: Any, out: Path, work: Path,
@@ -309,7 +310,7 @@ def run_training(cfg: HMVLMConfig, root: Path, data_fp: str, store: Any, out: Pa
     log = {"config": cfg.to_dict(), "data": data_fp, "train_seconds": elapsed, "setup_seconds": setup_s,
            "peak_rss_mb": peak_rss_mb(), "torch_threads": torch.get_num_threads(), "samples": data.counts(),
            "loss_first": float(np.mean(losses[:k])), "loss_last": float(np.mean(losses[-k:])),
-           "notes": comp["notes"], "cnn_pretrain_loss_last_first": comp["cnn_loss"],
+           "notes": comp["notes"], "cnn_pretrain_loss_first_last": comp["cnn_loss"],
            "random_weights": random_weights, "history": history}
     inner.save(out, comp["motion_dir"], comp["pose_dir"], extra={"train": {k2: log[k2] for k2 in
                                                                          ("train_seconds", "loss_first", "loss_last")}})

@@ -57,8 +57,9 @@ class PoseCNN(nn.Module):
             nn.Conv2d(width, 2 * width, 3, stride=2, padding=1), nn.GELU(),
             nn.Conv2d(2 * width, 2 * width, 3, stride=1, padding=1), nn.GELU(),
         )
+        # joints in the camera heading frame + (cos, sin) of the camera yaw relative to the body
         self.head = nn.Sequential(nn.Flatten(), nn.Linear(patches * 2 * width, 256), nn.GELU(),
-                                  nn.Linear(256, N_JOINTS * 3))
+                                  nn.Linear(256, N_JOINTS * 3 + 2))
 
     def feature_map(self, x: torch.Tensor) -> torch.Tensor:
         return F.adaptive_avg_pool2d(self.body(x), self.grid)  # (N, C, k, k)
@@ -67,8 +68,13 @@ class PoseCNN(nn.Module):
         """Patch tokens (N, k*k, C)."""
         return self.feature_map(x).flatten(2).transpose(1, 2)
 
-    def regress(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.feature_map(x)).reshape(-1, N_JOINTS, 3)
+    def regress(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(joints (N, 22, 3) in the camera heading frame, yaw (N,) radians)."""
+        out = self.head(self.feature_map(x))
+        return out[:, :-2].reshape(-1, N_JOINTS, 3), torch.atan2(out[:, -1], out[:, -2])
+
+    def _raw(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.feature_map(x))
 
 
 class CLIPPatchEncoder(nn.Module):
@@ -126,9 +132,18 @@ class VisionTower(nn.Module):
         return self
 
 
-def pretrain_cnn(pixels: torch.Tensor, joints: torch.Tensor, width: int, patches: int, steps: int,
-                 seed: int = 0, batch: int = 32, lr: float = 2e-3) -> tuple[PoseCNN, list[float]]:
-    """Regress root-relative joints (N, 22, 3) from images (N, 3, S, S); returns (cnn, losses)."""
+def heading_frame(joints: torch.Tensor, yaw: torch.Tensor) -> torch.Tensor:
+    """Rotate (N, 22, 3) body-frame joints about Y by -yaw: the camera's heading frame
+    (camera on +Z), as `tasks/pose_from_image.camera_heading_frame` defines the target."""
+    c, s = torch.cos(yaw), torch.sin(yaw)
+    x, y, z = joints.unbind(-1)
+    return torch.stack([c[:, None] * x - s[:, None] * z, y, s[:, None] * x + c[:, None] * z], dim=-1)
+
+
+def pretrain_cnn(pixels: torch.Tensor, joints: torch.Tensor, yaw: torch.Tensor, width: int, patches: int,
+                 steps: int, seed: int = 0, batch: int = 32, lr: float = 2e-3) -> tuple[PoseCNN, list[float]]:
+    """Regress camera-frame joints and the camera yaw from images (N, 3, S, S); `joints`
+    are body-frame root-relative (N, 22, 3), `yaw` the render cameras' yaw (N,)."""
     if pixels.shape[0] != joints.shape[0] or pixels.shape[0] == 0:
         raise UserError("pretrain_cnn needs as many images as joint sets, and at least one")
     with torch.random.fork_rng(devices=[]):
@@ -140,12 +155,14 @@ def pretrain_cnn(pixels: torch.Tensor, joints: torch.Tensor, width: int, patches
     cnn.train()
     for step in range(steps):
         idx = torch.randint(pixels.shape[0], (min(batch, pixels.shape[0]),), generator=gen)
-        pred = cnn.regress(pixels[idx])
-        loss = F.mse_loss(pred, joints[idx])
+        out = cnn._raw(pixels[idx])
+        target = torch.cat([heading_frame(joints[idx], yaw[idx]).flatten(1),
+                            torch.stack([torch.cos(yaw[idx]), torch.sin(yaw[idx])], -1)], dim=1)
+        loss = F.mse_loss(out, target)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     return cnn.eval().requires_grad_(False), losses
 
 
@@ -155,5 +172,5 @@ def build_encoder(kind: str, width: int, patches: int, path: str | None) -> nn.M
     return PoseCNN(width, patches)
 
 
-__all__ = ["CLIPPatchEncoder", "PoseCNN", "Projector", "VISION_FILE", "VisionTower", "preprocess_images",
+__all__ = ["CLIPPatchEncoder", "PoseCNN", "Projector", "VISION_FILE", "VisionTower", "heading_frame", "preprocess_images",
            "pretrain_cnn", "build_encoder"]
