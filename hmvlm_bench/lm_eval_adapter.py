@@ -130,7 +130,14 @@ class HmvlmLM(TemplateLM):
             raise UserError(f"batch_size must be >= 1, got {batch_size}")
         cfg_len = int(getattr(self.hf_model.config, "max_position_embeddings", DEFAULT_MAX_LENGTH))
         self.max_length = int(max_length) if max_length is not None else min(cfg_len, DEFAULT_MAX_LENGTH)
-        self._device = torch.device(device) if device else next(self.hf_model.parameters()).device
+        # lm-eval's CLI passes device="cuda:0" by default: honour it only where CUDA exists.
+        model_device = next(self.hf_model.parameters()).device
+        wanted = torch.device(device) if device else model_device
+        if wanted.type == "cuda" and not torch.cuda.is_available():
+            wanted = model_device
+        if wanted != model_device:
+            self.hf_model.to(wanted)
+        self._device = wanted
         tok = self.tokenizer
         self.pad_token_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
         self.timings: dict[str, float] = {}

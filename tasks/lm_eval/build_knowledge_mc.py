@@ -119,9 +119,13 @@ def build(out: Path = OUT, seed: int = SEED) -> int:
     rng = random.Random(seed)
     cats = read_categories(questions_words_path())
     items: list[dict] = []
+    asked: set[str] = set()
     for category, (template, n_keep) in TEMPLATES.items():
         pairs = [(b, a) for a, b in cats[category]] if category in SWAPPED else cats[category]
-        chosen = rng.sample(pairs, min(n_keep, len(pairs)))
+        # capital-world repeats capital-common-countries' pairs: ask each question once
+        fresh = [(w, a) for w, a in pairs if template.format(x=w) not in asked]
+        chosen = rng.sample(fresh, min(n_keep, len(fresh)))
+        asked.update(template.format(x=w) for w, _ in chosen)
         for word, answer in chosen:
             pool = sorted({a for w, a in pairs if a != answer and w != word})
             items.append(_item(rng, category, template.format(x=word), answer, rng.sample(pool, N_CHOICES - 1)))
