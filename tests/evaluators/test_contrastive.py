@@ -109,3 +109,12 @@ def test_tampered_weights_are_refused(trained, tmp_path):
         C.load_evaluator(copy)
     with pytest.raises(UserError):
         C.load_evaluator(tmp_path / "nothing")
+
+
+@pytest.mark.slow
+def test_cli_trains_into_out_dir(tmp_path):
+    from hmvlm_bench.cli.evaluator import train_evaluator_cmd
+
+    root = _toy_dataset(tmp_path / "data", n_train=32, n_test=32)
+    out = train_evaluator_cmd(str(root), "tiny", tmp_path / "ev")
+    assert C.load_evaluator(out).name == "contrastive-tiny"
