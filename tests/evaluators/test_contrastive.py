@@ -113,8 +113,8 @@ def test_tampered_weights_are_refused(trained, tmp_path):
 
 @pytest.mark.slow
 def test_cli_trains_into_out_dir(tmp_path):
-    from hmvlm_bench.cli.evaluator import train_evaluator_cmd
+    from hmvlm_bench.evaluators.factory import train_evaluator_cmd
 
     root = _toy_dataset(tmp_path / "data", n_train=32, n_test=32)
-    out = train_evaluator_cmd(str(root), "tiny", tmp_path / "ev")
+    out = train_evaluator_cmd(preset="tiny", data=str(root), out=tmp_path / "ev")
     assert C.load_evaluator(out).name == "contrastive-tiny"
