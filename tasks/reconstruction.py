@@ -163,7 +163,8 @@ class ReconstructionTask(Task):
 
             real = C.embed_motions(ev, ds, [items[i].features[: len(recs[i])] for i in ok])
             fake = C.embed_motions(ev, ds, [ds.denormalize(recs[i]) for i in ok])
-            metrics["fid"] = C.point_metric(fid(real, fake), False, len(ok))
+            value = fid(real, fake)
+            metrics["fid"] = C.point_metric(max(0.0, value), False, len(ok))  # round-off below 0
             evaluator = C.evaluator_info(ev)
         else:
             extra["fid"] = why or "needs >= 2 samples"

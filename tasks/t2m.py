@@ -194,7 +194,12 @@ class T2MTask(Task):
         names = {"R@1": "r_precision_top1", "R@2": "r_precision_top2", "R@3": "r_precision_top3",
                  "FID": "fid", "MM-Dist": "mm_dist", "Diversity": "diversity"}
         hib = {m.name: m.higher_is_better for m in T2M_METRICS}
-        return {names[k]: C.summary_metric(v.values, hib[names[k]]) for k, v in out.items()}
+        res = {names[k]: C.summary_metric(v.values, hib[names[k]]) for k, v in out.items()}
+        # FID >= 0; identical sets give round-off around 0 (down to ~-1e-5 with a singular
+        # covariance of a small evaluator sample): report those as 0
+        fid_vals = [max(0.0, v) for v in res["fid"].values or []]
+        res["fid"] = C.summary_metric(fid_vals, False)
+        return res
 
     def _multimodality(self, model, ctx, ds, ev, items, captions, s) -> tuple[MetricValue, dict[str, Any]]:
         from hmvlm_bench.metrics.motion import multimodality
