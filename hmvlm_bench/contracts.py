@@ -42,6 +42,7 @@ class MotionRequest:
     length: int
     variant: str = "text"  # "text" | "first_token" | "last_token" (HMVLM T2M prompts)
     seed: int = 0  # per-request seed: results never depend on batching or sharding
+    hint: Any = None  # first_token/last_token variants: GT features of that unit (4 frames)
     target: Any = None  # GT features (T, D); hidden from non-oracle models
 
 
