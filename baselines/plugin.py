@@ -25,3 +25,5 @@ def register(regs: Registries) -> None:
                          description="whole-body K tokenizer alone (reconstruction)")
     regs.models.register("tokenizer-whole-body-x5", "baselines.variants:WholeBodyX5TokenizerModel",
                          description="whole-body 5K tokenizer alone (reconstruction)")
+    regs.models.register("base-llm", "baselines.base_llm:BaseLLM",
+                         description="the preset's base LLM, untouched (forgetting reference)")

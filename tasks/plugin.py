@@ -32,3 +32,5 @@ def register(regs: Registries) -> None:
                description="tokenizer round trip (MSE, MPJPE, per-part errors, codebook usage)")
     t.register("reconstruction_bvh", "tasks.reconstruction:ReconstructionBVHTask", hidden=True,
                description="tokenizer round trip on imported BVH motion (--data bvh=DIR)")
+    t.register("forgetting", "tasks.forgetting:Forgetting",
+               description="general-language suites via lm-eval: tuned vs base LLM (news ppl, knowledge MC, retention)")
