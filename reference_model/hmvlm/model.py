@@ -107,8 +107,6 @@ class HMVLMModel(BenchModel):
         return self._net
 
     def _load(self) -> Any:
-        import torch
-
         from reference_model.hmvlm.network import load_network
 
         ckpt = self.ctx.model_args.get("checkpoint")
@@ -127,9 +125,7 @@ class HMVLMModel(BenchModel):
                 cfg, root, fp, store, tmp, work or tmp / "work", progress=self.ctx.progress))
         self.checkpoint_dir = path
         net = load_network(path).to(self.ctx.device)
-        net.eval()
-        torch.set_grad_enabled(True)  # leave global state as found; decoding uses no_grad locally
-        return net
+        return net.eval()
 
     def close(self) -> None:
         self._net = None
