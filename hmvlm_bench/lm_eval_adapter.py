@@ -13,6 +13,7 @@ module is imported: use `python -m hmvlm_bench.lm_eval_cli ...` (same arguments 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -340,6 +341,7 @@ def run_suite(
         "samples": samples,
         "n_samples": {t: v.get("effective", v.get("original")) for t, v in out.get("n-samples", {}).items()},
         "versions": dict(out.get("versions", {})),
-        "configs": out.get("configs", {}),
+        # configs hold callables (`!function` hooks): stringify so results stay JSON
+        "configs": json.loads(json.dumps(out.get("configs", {}), default=str)),
         "timings_s": {"total": elapsed, **lm.timings},
     }
