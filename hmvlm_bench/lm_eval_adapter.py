@@ -27,6 +27,7 @@ from hmvlm_bench.errors import UserError
 
 DEFAULT_BATCH_SIZE = 8
 DEFAULT_MAX_LENGTH = 2048  # caps SmolLM2's 8192 context: rolling windows stay CPU-sized
+MAX_BATCH_TOKENS = 4096  # padded tokens per scoring batch: full-vocab logits stay < 1 GB
 
 
 @runtime_checkable
@@ -91,6 +92,19 @@ def _route(backend: Any, prompts: list[str]) -> ContextManager[Any]:
 def _batches(order: Sequence[int], size: int) -> Iterable[list[int]]:
     for start in range(0, len(order), size):
         yield list(order[start:start + size])
+
+
+def _token_batches(order: Sequence[int], lengths: Sequence[int], size: int, max_tokens: int = MAX_BATCH_TOKENS) -> Iterable[list[int]]:
+    """Batches of at most `size` rows and `max_tokens` padded tokens (`order`: longest first)."""
+    batch: list[int] = []
+    for i in order:
+        width = lengths[batch[0]] if batch else lengths[i]
+        if batch and (len(batch) == size or (len(batch) + 1) * width > max_tokens):
+            yield batch
+            batch = []
+        batch.append(i)
+    if batch:
+        yield batch
 
 
 @register_model("hmvlm")
@@ -193,17 +207,16 @@ class HmvlmLM(TemplateLM):
             whole = (ctx + cont)[-(self.max_length + 1):]
             inputs.append(whole[:-1])
         order = sorted(range(len(items)), key=lambda i: -len(inputs[i]))
-        for batch in _batches(order, self.batch_size):
+        for batch in _token_batches(order, [len(inputs[i]) for i in range(len(items))], self.batch_size):
             ids, mask, positions = self._left_pad([inputs[i] for i in batch])
             n_keep = max(len(items[i][2]) for i in batch)
             with torch.no_grad(), _route(self.backend, [items[i][0] for i in batch]):
                 logits = self.hf_model(
                     input_ids=ids, attention_mask=mask, position_ids=positions, logits_to_keep=n_keep
-                ).logits
-            logprobs = torch.log_softmax(logits[:, -n_keep:].float(), dim=-1)
+                ).logits[:, -n_keep:]
             for row, i in enumerate(batch):
                 cont = items[i][2]
-                lp = logprobs[row, n_keep - len(cont):]
+                lp = torch.log_softmax(logits[row, n_keep - len(cont):].float(), dim=-1)
                 target = torch.tensor(cont, dtype=torch.long, device=lp.device)
                 total = lp.gather(-1, target[:, None]).sum().item()
                 greedy = bool((lp.argmax(-1) == target).all().item())

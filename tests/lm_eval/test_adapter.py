@@ -7,6 +7,8 @@ from typing import Any, Iterator
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hmvlm_bench.errors import UserError
 from hmvlm_bench.lm_eval_adapter import HmvlmLM, build_lm_backend
@@ -104,3 +106,16 @@ def test_generate_batched_equals_single_and_cuts_at_stop(tiny_backend: Any) -> N
     assert lm.generate(prompts[:1], until=[stop], max_new_tokens=6)[0] == full.split(stop, 1)[0]
     with pytest.raises(UserError, match="greedily"):
         lm.generate_until([_Req(("x", {"do_sample": True, "temperature": 1.0}))])
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(1, 300), min_size=1, max_size=40), st.integers(1, 8))
+def test_token_batches_cover_each_request_once_within_budget(lengths: list[int], size: int) -> None:
+    from hmvlm_bench.lm_eval_adapter import _token_batches
+
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    batches = list(_token_batches(order, lengths, size, max_tokens=500))
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    for b in batches:
+        assert len(b) <= size
+        assert len(b) == 1 or len(b) * max(lengths[i] for i in b) <= 500
