@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import statistics
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -41,6 +42,7 @@ GATE_PROMPT = ("You are a motion assistant. Generate a motion sequence for the d
 TARGET_BATCHED_OVER_LORA = "<= 1.25"
 TARGET_LOOP_SPEEDUP = ">= 2"
 TARGET_MERGED_OVER_BASE = "<= 1.05"
+CPU_MAX_BATCH = 8  # generation batch sizes above this are skipped on CPU (minutes per run)
 
 
 # ------------------------------------------------------------------------------ layer
@@ -165,6 +167,9 @@ def greedy_decode(model: nn.Module, ids: torch.Tensor, new_tokens: int, use_cach
     Wall clock with a device synchronise at the first token and at the end: what a caller waits.
     With the cache: one prefill then one token per step; without it (the paper's latency
     protocol): a full forward over the growing sequence per token."""
+    # transformers 5.2x renames `past_key_values` to `cache` with a FutureWarning; older 5.x lack
+    # `cache`, so the portable name is kept and the warning silenced here.
+    warnings.filterwarnings("ignore", message=".*past_key_values.*", category=FutureWarning)
     synchronize(device)
     t0 = time.perf_counter()
     out_tokens = []
@@ -208,13 +213,16 @@ class GenTiming:
 def _interleave(variants: dict[str, tuple[Callable[[], None], Callable[[], None], nn.Module]], ids: torch.Tensor,
                 new_tokens: int, use_cache: bool, device: str, rounds: int) -> dict[str, GenTiming]:
     """variants: name -> (enter, exit, model); enter/exit (e.g. merge/unmerge) are not timed.
-    One warm-up generation per variant, then `rounds` interleaved rounds."""
+    One short warm-up generation per variant (8-token prompt, 2 tokens), then `rounds` rounds."""
     res = {k: GenTiming([], []) for k in variants}
     for r in range(rounds + 1):
         for name, (enter, leave, model) in variants.items():
             enter()
             try:
-                ttft, total, _ = greedy_decode(model, ids, new_tokens if r else min(new_tokens, 2), use_cache, device)
+                if r == 0:
+                    greedy_decode(model, ids[:, :8], 2, use_cache, device)
+                    continue
+                ttft, total, _ = greedy_decode(model, ids, new_tokens, use_cache, device)
             finally:
                 leave()
             if r:  # round 0 is the warm-up
@@ -243,10 +251,18 @@ def generation_suite(device: str, shapes: str, batch_sizes: list[int], quick: bo
     base = llm.model
     lora = _lora(copy.deepcopy(base))
     moe = _moe(copy.deepcopy(base))
-    rounds = 1 if quick or shp.name == "tiny" else 3
+    cuda = str(device).startswith("cuda")
+    rounds = 1 if quick or shp.name == "tiny" else (3 if cuda else 2)
     n = shp.new_tokens
     out: list[BenchRecord] = []
-    for b in batch_sizes:
+    sizes = list(batch_sizes)
+    if not cuda and shp.name != "tiny" and max(sizes) > CPU_MAX_BATCH:
+        # A 32 x 84-token prefill of SmolLM2 alone takes ~15 s on 2 cores: keep CPU runs to minutes.
+        skipped = [b for b in sizes if b > CPU_MAX_BATCH]
+        sizes = [b for b in sizes if b <= CPU_MAX_BATCH] or [CPU_MAX_BATCH]
+        warnings.warn(f"generation on CPU: batch sizes {skipped} skipped (> {CPU_MAX_BATCH}); "
+                      "use --device cuda for larger batches", stacklevel=2)
+    for b in sizes:
         ids = _prompt(b, llm.vocab, device)
         alpha = _alpha(b, device)
         variants: dict[str, tuple[Callable[[], None], Callable[[], None], nn.Module]] = {
@@ -255,6 +271,9 @@ def generation_suite(device: str, shapes: str, batch_sizes: list[int], quick: bo
             "lora_merged": (lora.merge_adapter, lora.unmerge_adapter, lora),
             "moe_batched": (lambda a=alpha: moe.set_gate_weights(a), moe.clear_gate_weights, moe),
         }
+        if b > 1 and not cuda:
+            # Merged LoRA runs the base model's compute at any batch size; on CPU time it at batch 1 only.
+            del variants["lora_merged"]
         if b == 1:
             variants["moe_merged"] = (lambda a=alpha: moe.merge_for_request(a[0]),
                                       lambda: (moe.unmerge_request(), moe.clear_gate_weights()), moe)
@@ -316,7 +335,10 @@ def latency_protocol_suite(device: str, shapes: str, batch_sizes: list[int], qui
     gate.eval()
     ids = _prompt(1, llm.vocab, device)
     n = shp.protocol_new_tokens
-    rounds = 1 if quick or shp.name == "tiny" else 3
+    cuda = str(device).startswith("cuda")
+    if not cuda and shp.name != "tiny":
+        n = min(n, 2 if quick else 8)  # each token is a full 84+ token forward: ~0.2 s for SmolLM2 on 2 cores
+    rounds = 1 if quick or shp.name == "tiny" else (3 if cuda else 2)
 
     def gated() -> None:
         with torch.no_grad():
@@ -342,11 +364,14 @@ def latency_protocol_suite(device: str, shapes: str, batch_sizes: list[int], qui
         "moe_lora_merged": (gated_merged, moe, lambda: (moe.unmerge_request(), moe.clear_gate_weights())),
     }
     times: dict[str, list[float]] = {k: [] for k in cases}
-    for r in range(rounds + 1):
+    for name, (prep, model, clean) in cases.items():  # warm-up: one short request each
+        if prep is not None:
+            prep()
+        greedy_decode(model, ids[:, :8], 1, False, device)
+        clean()
+    for _ in range(rounds):
         for name, (prep, model, clean) in cases.items():
-            t = timed_request(prep, model, clean)
-            if r:
-                times[name].append(t / n)
+            times[name].append(timed_request(prep, model, clean) / n)
     gate_t = []
     for _ in range(3):
         synchronize(device)

@@ -27,6 +27,17 @@ def _check_device(device: str) -> str:
     raise UserError(f"unknown device '{device}' (cpu | cuda | cuda:N)")
 
 
+def _release_memory(device: str) -> None:
+    """Free one suite's models before the next builds its own (a 7B model is ~13 GB in bf16)."""
+    import gc
+
+    gc.collect()
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.empty_cache()
+
+
 def register_core_suites(regs: Any) -> None:
     from hmvlm_bench.bench.core_suites import CORE_SUITES
 
@@ -60,6 +71,7 @@ def run_suites(regs: Any, device: str, shapes: str, batch_sizes: list[int], quic
             continue
         finally:
             seconds[name] = time.perf_counter() - t0
+            _release_memory(device)
         bad = [r for r in records if not isinstance(r, BenchRecord)]
         if bad:
             failed[name] = f"returned {type(bad[0]).__name__}, not BenchRecord"

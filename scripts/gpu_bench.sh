@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# One-shot GPU throughput check (about 6-8 minutes on one H100): CUDA tests, then
+# `hmvlm-bench bench --device cuda` at llama-7b shapes (random weights, bf16) and mini shapes.
+# Run from the repository root:  bash scripts/gpu_bench.sh [OUT_DIR]   (default runs/gpu_bench)
+# Optional steps never stop the script; everything is printed. Results: OUT_DIR/<device>/throughput.json
+# and throughput_<device>.md. Offline-safe: wheels in .whl/ (pydantic, peft, ...) are installed to
+# /tmp/site when present, and the plugins are loaded from this checkout if hmvlm-bench is not installed.
+set -u
+cd "$(dirname "$0")/.."
+OUT_DIR="${1:-${OUT:-runs}/gpu_bench}"
+PY="${PYTHON:-python3}"
+export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+export HMVLM_BENCH_CACHE="${HMVLM_BENCH_CACHE:-/tmp/hmvlm-bench-cache}"
+t_start=$(date +%s)
+stamp() { echo "=== [$(( $(date +%s) - t_start )) s] $*"; }
+
+stamp "environment"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1 || echo "nvidia-smi unavailable"
+if ls .whl/*.whl >/dev/null 2>&1; then
+  "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
+    && export PYTHONPATH="/tmp/site:$PYTHONPATH" || echo "wheel install failed (continuing)"
+fi
+"$PY" - <<'PY' || echo "version check failed (continuing)"
+import torch, transformers
+print("torch", torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available())
+print("transformers", transformers.__version__)
+for name in ("peft", "pydantic", "typer", "rich"):
+    try:
+        print(name, __import__(name).__version__)
+    except Exception as exc:  # noqa: BLE001
+        print(name, "MISSING:", exc)
+PY
+
+# The bench runner: installed entry points if hmvlm-bench is installed, else this checkout's plugins.
+cat > /tmp/hmvlm_gpu_bench_run.py <<'PY'
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+from hmvlm_bench.bench.cli import bench_cmd
+
+shapes, out, batch_sizes = sys.argv[1], Path(sys.argv[2]), [int(b) for b in sys.argv[3].split(",")]
+include = ()
+if not list(entry_points(group="hmvlm_bench.plugins")):
+    shim = Path("/tmp/hmvlm_gpu_bench_plugins.py")
+    shim.write_text("from reference_model.plugin import register\n")
+    include = (shim,)
+    print("hmvlm-bench not installed: loading reference_model.plugin from the checkout")
+for p in bench_cmd(device="cuda", shapes=shapes, batch_sizes=batch_sizes, out=out, quick=False,
+                   include_paths=include):
+    print(p)
+PY
+
+stamp "CUDA tests (bench timers, bench_cmd at tiny shapes, MoE-LoRA layer)"
+timeout 180 "$PY" -m pytest tests/bench -m cuda -q -p no:cacheprovider -o addopts="" -W ignore::FutureWarning 2>&1 \
+  || echo "CUDA tests: FAILED or timed out (continuing)"
+
+stamp "bench llama-7b shapes (random weights, bf16)"
+timeout 300 "$PY" /tmp/hmvlm_gpu_bench_run.py llama-7b "$OUT_DIR" 1,8,32 2>&1 || echo "llama-7b bench FAILED or timed out (continuing)"
+
+stamp "bench mini shapes"
+timeout 150 "$PY" /tmp/hmvlm_gpu_bench_run.py mini "$OUT_DIR" 1,8,32 2>&1 || echo "mini bench FAILED or timed out (continuing)"
+
+stamp "reports"
+for f in "$OUT_DIR"/*/throughput_*.md; do [ -f "$f" ] && cat "$f"; done
+ls -la "$OUT_DIR"/* 2>&1
+stamp "done"
