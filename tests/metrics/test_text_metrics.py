@@ -86,3 +86,11 @@ def test_caption_metrics_without_bertscore_and_errors():
 def test_bertscore_local_minilm():
     f1 = T.bertscore_f1(["a man walks forward", "a dog barks"], [["a man walks forward"], ["a person sits down"]])
     assert f1[0] == pytest.approx(1.0, abs=1e-4) and f1[1] < f1[0]
+
+
+def test_bertscore_empty_caption_scores_zero_not_crash():
+    # bert-score 0.3.13 + transformers 5 crash on empty candidates; we score them 0
+    from hmvlm_bench.metrics.text import bertscore_f1
+
+    f1 = bertscore_f1(["a man walks", ""], [["a person walks forward"], ["a man runs"]])
+    assert f1[1] == 0.0 and 0.3 < f1[0] <= 1.0
