@@ -24,7 +24,7 @@ from hmvlm_bench.provenance import git_hash, package_versions
 from hmvlm_bench.registry import Registries
 from hmvlm_bench.results import (MetricRecord, ResultFile, Timing, load_result, result_path,
                                  write_result)
-from hmvlm_bench.seeding import derive_seed, seed_everything
+from hmvlm_bench.seeding import derive_seed, seed_everything, single_thread
 
 log = logging.getLogger("hmvlm_bench")
 
@@ -208,7 +208,8 @@ def _run_pair(cfg: RunConfig, task: Task, model: BenchModel, mname: str, fingerp
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
     try:
-        res: TaskResult = task.evaluate(ModelView(model), tctx)
+        with single_thread():  # metrics bit-identical for any process count (model calls unpinned)
+            res: TaskResult = task.evaluate(ModelView(model), tctx)
     except UserError:
         raise
     except Exception as exc:  # one broken pair must not lose the others' results

@@ -124,8 +124,11 @@ def call_model(fn: Callable[[list[Any]], list[Any]], requests: list[Any], ctx: "
                what: str) -> list[Any]:
     """Send the whole (sharded) request list to the model at once (it batches
     internally) and gather the answers of all ranks in request order."""
+    from hmvlm_bench.seeding import model_threads
+
     shard = ctx.world.shard(requests)
-    preds = list(fn(shard)) if shard else []
+    with model_threads():  # the runner pins metric code to one thread; models get them all
+        preds = list(fn(shard)) if shard else []
     if len(preds) != len(shard):
         raise ModelOutputError(f"{what}: model returned {len(preds)} predictions for {len(shard)} requests")
     return ctx.world.gather(preds, len(requests))

@@ -113,10 +113,13 @@ class Forgetting(Task):
     def evaluate(self, model: Any, ctx: Any) -> TaskResult:
         from hmvlm_bench.forgetting import forgetting_scores
 
-        backend = model.lm_backend()
-        base_args = dict(getattr(backend, "base_args", None) or {"model": "base", "preset": ctx.preset.name})
-        tuned = self._run(backend, ctx)
-        base = self._base_scores(base_args, ctx)
+        from hmvlm_bench.seeding import model_threads
+
+        with model_threads():  # the runner pins metric code to one thread; lm-eval runs the model
+            backend = model.lm_backend()
+            base_args = dict(getattr(backend, "base_args", None) or {"model": "base", "preset": ctx.preset.name})
+            tuned = self._run(backend, ctx)
+            base = self._base_scores(base_args, ctx)
         metrics: dict[str, MetricValue] = {}
         rel_drops: list[float] = []
         samples: list[dict[str, Any]] = []

@@ -77,16 +77,17 @@ def run(
     from hmvlm_bench.runner import RunConfig, run as run_eval
 
     console = Console(stderr=True)
-    regs = _registries(include_path)
-    # a study gets its own folder so its `hmvlm` variant never overwrites a plain run's
-    out = output_dir or (Path("runs") / experiment.name if experiment is not None else Path("runs") / preset)
     world = None
     if launcher not in ("auto", "none", "accelerate"):
         raise UserError(f"unknown launcher '{launcher}' (auto | none | accelerate)")
     if launcher == "accelerate" or (launcher == "auto" and os.environ.get("WORLD_SIZE", "1") != "1"):
         from hmvlm_bench.distributed import init_world
 
-        world = init_world()
+        world = init_world()  # first: worker ranks are silenced before anything prints
+        progress = progress and world.is_main
+    regs = _registries(include_path)
+    # a study gets its own folder so its `hmvlm` variant never overwrites a plain run's
+    out = output_dir or (Path("runs") / experiment.name if experiment is not None else Path("runs") / preset)
     cfg = RunConfig(
         tasks=parse_csv(tasks), models=parse_csv(models), preset=preset, output_dir=out,
         data=parse_data_paths(data), evaluators=parse_data_paths(evaluator),
