@@ -54,8 +54,8 @@ def layer_suite(device: str, shapes: str, batch_sizes: list[int], quick: bool) -
     big = d >= 2048
     res = layer_benchmark(
         d, device, batch=shp.layer_batch, tokens=shp.layer_tokens, num_experts=NUM_EXPERTS, r=RANK,
-        min_run_time=(0.05 if quick else (1.5 if big else 0.6)) if shp.name != "tiny" else 0.005,
-        rounds=3 if quick or shp.name == "tiny" else 7,
+        min_run_time=(0.15 if quick else (1.5 if big else 0.6)) if shp.name != "tiny" else 0.005,
+        rounds=3 if shp.name == "tiny" else (5 if quick else 7),
     )
     params = {"d": d, "batch": shp.layer_batch, "tokens": shp.layer_tokens, "experts": NUM_EXPERTS, "r": RANK,
               "dtype": "float32", "weights": "random", "threads": int(res["num_threads"])}
