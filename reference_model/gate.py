@@ -94,6 +94,14 @@ class CLIPTextEncoder(_HFEncoder):
     """CLIP text tower with projection (the paper's gate input), from a local checkpoint directory."""
 
     def __init__(self, path: str, device: str | torch.device = "cpu") -> None:
+        from reference_model import paper_shapes
+
+        if paper_shapes.is_random(path):  # ViT-L/14 text shapes, random weights (smoke tests)
+            self.path, self.device = path, torch.device(device)
+            self.model, self.tokenizer = paper_shapes.random_clip_text(path)
+            self.model = self.model.to(self.device)
+            self.dim = int(self.model.config.projection_dim)
+            return
         super().__init__(path, device)
         from transformers import AutoTokenizer, CLIPTextModelWithProjection
 

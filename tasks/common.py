@@ -107,6 +107,17 @@ def dataset_info(ds: "MotionDataset", name: str, split: str, n: int, limit: int 
             "n_split": len(ds), "limit": limit, "subset": "sha256(id) order" if limit else "all"}
 
 
+def evaluator_preflight(task: Any, ctx: "TaskContext") -> list[str]:
+    """Dataset path (Task.preflight) plus, for a real dataset, its evaluator folder."""
+    from hmvlm_bench.contracts import Task
+
+    missing = Task.preflight(task, ctx)
+    name = task.dataset(ctx)
+    if name != "synthetic" and name not in ctx.evaluator_paths:
+        missing.append(f"--evaluator {name}=DIR")
+    return missing
+
+
 def evaluator_info(ev: Any) -> dict[str, Any]:
     return {"name": getattr(ev, "name", type(ev).__name__), "fingerprint": ev.fingerprint}
 

@@ -75,6 +75,9 @@ class M2TTask(Task):
         return stable_hash({"config": self.config(ctx),
                             "data": C.load_split(ctx, s["dataset"], self.split).dataset_hash()})
 
+    def preflight(self, ctx) -> list[str]:
+        return C.evaluator_preflight(self, ctx)
+
     def evaluate(self, model, ctx) -> TaskResult:
         from hmvlm_bench.metrics.text import caption_metrics, tokenize
 

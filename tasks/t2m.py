@@ -95,6 +95,9 @@ class T2MTask(Task):
         return stable_hash({"config": self.config(ctx),
                             "data": C.load_split(ctx, s["dataset"], self.split).dataset_hash()})
 
+    def preflight(self, ctx) -> list[str]:
+        return C.evaluator_preflight(self, ctx)
+
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, model, ctx) -> TaskResult:
         s = self._settings(ctx)

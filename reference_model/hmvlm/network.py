@@ -47,6 +47,11 @@ def load_base_llm(cfg: HMVLMConfig, random_weights: bool = False) -> tuple[Any, 
         return assets.load_smollm2()
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
+    from reference_model import paper_shapes
+
+    if paper_shapes.is_random(cfg.llm_path):  # paper shapes, random weights (smoke tests)
+        return paper_shapes.random_llm(str(cfg.llm_path), cfg.seed,
+                                       torch.bfloat16 if torch.cuda.is_available() else torch.float32)
     path = Path(cfg.llm_path or "")
     if not path.is_dir():
         raise UserError(f"llm_path {path} is not a local directory (no model hub here)")

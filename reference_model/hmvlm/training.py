@@ -12,6 +12,7 @@ runner trains whatever is missing or finds a shipped one under the repo's `check
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import resource
@@ -243,54 +244,103 @@ def prepare_components(cfg: HMVLMConfig, root: Path, data_fp: str, store: Any, p
             "notes": notes + data.notes, "cnn_loss": cnn_log[:1] + cnn_log[-1:]}
 
 
+class _Step(torch.nn.Module):
+    """The network behind one forward call, so DDP/FSDP (which hook `forward`) see every
+    micro-step: `accelerator.prepare` wraps this, `micro_step` stays the single source."""
+
+    def __init__(self, net: Any, pixels: torch.Tensor | None) -> None:
+        super().__init__()
+        self.net = net
+        self.__dict__["pixels"] = pixels  # not an argument: DDP would copy every image to the GPU each call
+
+    def forward(self, batch: dict[str, torch.Tensor], samples: list[Sample], device: Any) -> dict[str, torch.Tensor]:
+        return micro_step(self.net, batch, samples, self.pixels, device)
+
+
+def make_accelerator() -> Any:
+    """CPU: gloo when launched with several processes; GPU: bf16 autocast. Unused parameters
+    are expected (image projector on batches without images), hence find_unused_parameters."""
+    from accelerate import Accelerator, DistributedDataParallelKwargs
+
+    cuda = torch.cuda.is_available()
+    bf16 = cuda and torch.cuda.is_bf16_supported()
+    return Accelerator(cpu=not cuda, mixed_precision="bf16" if bf16 else "no",
+                       kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)])
+
+
+def rank_micro_batches(grad_accum: int, rank: int, world: int) -> list[int]:
+    """Micro-batch indices of one optimizer step that this rank runs. The global batch of a
+    step is fixed by the step number alone (data order independent of the process count),
+    so a run resumed with another number of processes continues the same sequence."""
+    if grad_accum % world:
+        raise UserError(f"batch_size / micro_batch_size = {grad_accum} micro-batches per step cannot be "
+                        f"split over {world} processes; use a process count that divides it")
+    return list(range(rank, grad_accum, world))
+
+
 def run_training(cfg: HMVLMConfig, root: Path, data_fp: str, store: Any, out: Path, work: Path,
                  random_weights: bool = False, progress: bool = True) -> Path:
-    """Train and write the checkpoint into `out`; resumable from `work`."""
-    from accelerate import Accelerator
+    """Train and write the checkpoint into `out`; resumable from `work`.
+
+    Under `accelerate launch` every process runs this: the model is wrapped in DDP (or FSDP
+    from an accelerate config), each rank runs its share of every step's micro-batches
+    (`rank_micro_batches`), only the main process writes checkpoints and `out`."""
     from tqdm.auto import tqdm
 
     from reference_model.hmvlm.network import assemble
 
     t_setup = time.perf_counter()
-    comp = prepare_components(cfg, root, data_fp, store, progress, work)
+    accelerator = make_accelerator()
+    main, world = accelerator.is_main_process, accelerator.num_processes
+    mine = rank_micro_batches(cfg.grad_accum, accelerator.process_index, world)
+    comp = prepare_components(cfg, root, data_fp, store, progress and main, work)
     data: InstructData = comp["data"]
     net = assemble(cfg, comp["motion_tok"], comp["pose_tok"], comp["mean"], comp["std"], comp["encoder"],
                    random_weights)
-    accelerator = Accelerator(cpu=not torch.cuda.is_available())
+    step_module = _Step(net, data.pixels)
     opt = torch.optim.AdamW(net.param_groups(), betas=(0.9, 0.999), weight_decay=cfg.weight_decay)
     base_lrs = [g["lr"] for g in opt.param_groups]
-    net, opt = accelerator.prepare(net, opt)
-    inner = accelerator.unwrap_model(net)
+    step_module, opt = accelerator.prepare(step_module, opt)
+    inner = accelerator.unwrap_model(step_module).net
     start, history, elapsed = 0, [], 0.0
     if (work / "state.json").is_file():
         start, history, elapsed = _load_work(work, inner, opt)
+    accelerator.wait_for_everyone()  # nobody may see a checkpoint the main process is about to replace
     setup_s = time.perf_counter() - t_setup
-    pixels = data.pixels
     inner.llm.train()
     t0 = time.perf_counter()
-    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not progress, file=sys.stderr,
-               desc=f"train {cfg.variant}/{cfg.preset}", dynamic_ncols=True)
+    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not (progress and main),
+               file=sys.stderr, desc=f"train {cfg.variant}/{cfg.preset}", dynamic_ncols=True)
+    per_rank = len(mine)
     for step in bar:
         for g, lr in zip(opt.param_groups, base_lrs):
             g["lr"] = lr * lr_scale(step, cfg)
         batch_samples = data.samples[step * cfg.batch_size:(step + 1) * cfg.batch_size]
         row: dict[str, float] = {"step": step, "loss": 0.0, "lm": 0.0, "gate": 0.0}
+        sums = torch.zeros(3, dtype=torch.float64, device=accelerator.device)
         alphas, generals = [], []
-        for m in range(cfg.grad_accum):
+        for j, m in enumerate(mine):
             micro = batch_samples[m * cfg.micro_batch_size:(m + 1) * cfg.micro_batch_size]
             batch = collate(inner.tokenizer, micro, cfg.max_seq_len)
-            out_ = micro_step(inner, batch, micro, pixels, accelerator.device)
-            accelerator.backward(out_["loss"] / cfg.grad_accum)
-            for k in ("loss", "lm", "gate"):
-                row[k] += float(out_[k].detach()) / cfg.grad_accum
+            # gradients are all-reduced once per step, on the last micro-batch
+            sync = accelerator.no_sync(step_module) if j < per_rank - 1 else contextlib.nullcontext()
+            with sync:
+                out_ = step_module(batch, micro, accelerator.device)
+                # per-rank mean; DDP averages over ranks -> the mean over all micro-batches
+                accelerator.backward(out_["loss"] / per_rank)
+            sums += torch.stack([out_[k].detach().double() for k in ("loss", "lm", "gate")])
             if out_["alpha"] is not None:
-                alphas.append(out_["alpha"][:, 0].cpu())
+                alphas.append(out_["alpha"][:, 0].float().cpu())
                 generals.append(batch["is_general"])
+        if world > 1:
+            sums = accelerator.reduce(sums, reduction="sum")
+        for k, v in zip(("loss", "lm", "gate"), (sums / cfg.grad_accum).tolist()):
+            row[k] = float(v)
         if cfg.max_grad_norm > 0:
-            accelerator.clip_grad_norm_([p for g in opt.param_groups for p in g["params"]], cfg.max_grad_norm)
+            accelerator.clip_grad_norm_(step_module.parameters(), cfg.max_grad_norm)
         opt.step()
         opt.zero_grad(set_to_none=True)
-        if alphas:
+        if alphas:  # this rank's share (logged by the main process)
             a0, gm = torch.cat(alphas), torch.cat(generals)
             if bool(gm.any()):
                 row["alpha0_general"] = float(a0[gm].mean())
@@ -299,22 +349,30 @@ def run_training(cfg: HMVLMConfig, root: Path, data_fp: str, store: Any, out: Pa
         history.append(row)
         bar.set_postfix(loss=f"{row['loss']:.3f}")
         if (step + 1) % cfg.checkpoint_every == 0 and step + 1 < cfg.steps:
-            _save_work(work, inner, opt, step + 1, history, elapsed + time.perf_counter() - t0)
+            if main:
+                _save_work(work, inner, opt, step + 1, history, elapsed + time.perf_counter() - t0)
+            accelerator.wait_for_everyone()
     bar.close()
     elapsed += time.perf_counter() - t0
-    _save_work(work, inner, opt, cfg.steps, history, elapsed)
+    if main:
+        _save_work(work, inner, opt, cfg.steps, history, elapsed)
     inner.eval()
-    out.mkdir(parents=True, exist_ok=True)
-    losses = [h["loss"] for h in history]
-    k = max(1, min(10, len(losses) // 5))
-    log = {"config": cfg.to_dict(), "data": data_fp, "train_seconds": elapsed, "setup_seconds": setup_s,
-           "peak_rss_mb": peak_rss_mb(), "torch_threads": torch.get_num_threads(), "samples": data.counts(),
-           "loss_first": float(np.mean(losses[:k])), "loss_last": float(np.mean(losses[-k:])),
-           "notes": comp["notes"], "cnn_pretrain_loss_first_last": comp["cnn_loss"],
-           "random_weights": random_weights, "history": history}
-    inner.save(out, comp["motion_dir"], comp["pose_dir"], extra={"train": {k2: log[k2] for k2 in
-                                                                         ("train_seconds", "loss_first", "loss_last")}})
-    (out / "train_log.json").write_text(json.dumps(log, indent=1) + "\n")
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
+        losses = [h["loss"] for h in history]
+        k = max(1, min(10, len(losses) // 5))
+        log = {"config": cfg.to_dict(), "data": data_fp, "train_seconds": elapsed, "setup_seconds": setup_s,
+               "peak_rss_mb": peak_rss_mb(), "torch_threads": torch.get_num_threads(), "samples": data.counts(),
+               "loss_first": float(np.mean(losses[:k])), "loss_last": float(np.mean(losses[-k:])),
+               "notes": comp["notes"], "cnn_pretrain_loss_first_last": comp["cnn_loss"],
+               "random_weights": random_weights, "world_size": world,
+               "mixed_precision": str(accelerator.mixed_precision), "history": history}
+        if torch.cuda.is_available():
+            log["peak_cuda_mb"] = torch.cuda.max_memory_allocated() / 2**20
+        inner.save(out, comp["motion_dir"], comp["pose_dir"], extra={"train": {k2: log[k2] for k2 in
+                                                                             ("train_seconds", "loss_first", "loss_last")}})
+        (out / "train_log.json").write_text(json.dumps(log, indent=1) + "\n")
+    accelerator.wait_for_everyone()
     return out
 
 
@@ -326,6 +384,13 @@ def train_model(preset: str = "mini", variant: str = "hmvlm", out: Path | str | 
     Without `out` the checkpoint is an artifact of the store (found if already built or
     shipped); with `out` it is written there (resuming from `out/work`).
     """
+    num_layers = overrides.pop("num_layers", None)
+    if random_weights:
+        from reference_model.paper_shapes import random_overrides
+
+        if preset != "paper":
+            raise UserError("--random-weights is for the paper preset (real shapes, random weights)")
+        overrides = {**random_overrides(num_layers), **{k: v for k, v in overrides.items() if v is not None}}
     cfg = HMVLMConfig.for_preset(preset, variant, steps=steps, **overrides)
     if random_weights and cfg.llm != "path":
         raise UserError("--random-weights is for the paper preset (real shapes, random weights)")
@@ -338,6 +403,25 @@ def train_model(preset: str = "mini", variant: str = "hmvlm", out: Path | str | 
     if random_weights:
         key["random_weights"] = True
     work = store.work_dir("model", key)
+    from hmvlm_bench.distributed import launched_world_size
+
+    if launched_world_size() > 1:
+        # every rank must train together (collectives), so no rank may wait on the build
+        # lock meanwhile: train into a staging folder, then the main process publishes it
+        found = store.lookup("model", key)
+        if found is not None:
+            return found
+        from accelerate import PartialState
+
+        staging = work / "staged_checkpoint"
+        run_training(cfg, root, data_fp, store, staging, work, random_weights, progress)
+        state = PartialState()
+        if state.is_main_process:
+            store.get_or_build("model", key, lambda tmp: shutil.copytree(staging, tmp, dirs_exist_ok=True))
+        state.wait_for_everyone()
+        found = store.lookup("model", key)
+        assert found is not None
+        return found
 
     def build(tmp: Path) -> None:
         run_training(cfg, root, data_fp, store, tmp, work, random_weights, progress)
@@ -345,6 +429,6 @@ def train_model(preset: str = "mini", variant: str = "hmvlm", out: Path | str | 
     return store.get_or_build("model", key, build)
 
 
-__all__ = ["collate", "encode_sample", "lr_scale", "make_store", "model_artifact_config", "peak_rss_mb",
+__all__ = ["collate", "encode_sample", "lr_scale", "make_accelerator", "make_store", "rank_micro_batches", "model_artifact_config", "peak_rss_mb",
            "resolve_data", "run_training", "tokenizer_artifact", "tokenizer_key", "train_model",
            "train_tokenizer_cmd"]

@@ -86,6 +86,13 @@ class CLIPPatchEncoder(nn.Module):
 
         from transformers import CLIPVisionModel
 
+        from reference_model import paper_shapes
+
+        if paper_shapes.is_random(path):  # ViT-L/14 shapes, random weights (smoke tests)
+            self.model = paper_shapes.random_clip_vision(path)
+            self.feature_dim = int(self.model.config.hidden_size)
+            self.image_size = int(self.model.config.image_size)
+            return
         if not os.path.isdir(path):
             raise UserError(f"CLIP vision path {path!r} is not a local directory (no model hub here)")
         self.model = CLIPVisionModel.from_pretrained(path, local_files_only=True).eval().requires_grad_(False)
