@@ -30,7 +30,7 @@ def metrics_suite(device: str, shapes: str, batch_sizes: list[int], quick: bool)
     gen = gt + 0.3 * rng.normal(size=gt.shape)
     replicate_t2m_metrics(text[:400], gen[:400], gt[:400], n=1)  # imports and first-call costs, untimed
     stats = time_fn(lambda: replicate_t2m_metrics(text, gen, gt, n=reps), "cpu", warmup=0,
-                    repeats=1 if quick or tiny else 3)
+                    repeats=1 if quick or tiny or device == "cpu" else 3)  # one full table is ~1-25 s on 2 cores
     params = {"motions": n_items, "embed_dim": EMBED_DIM, "replications": reps, "backend": "numpy (cpu)"}
     return [
         BenchRecord("t2m_table.seconds", stats.median, "s", params=params),
