@@ -1,7 +1,6 @@
 """`bench_cmd` end to end at the internal tiny shapes, result-file validity, errors."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -50,11 +49,10 @@ def test_write_throughput_merges_shapes_runs(tmp_path: Path):
     assert "## shapes `mini`" in md.read_text() and "## shapes `tiny`" in md.read_text()
 
 
-def test_bench_cmd_tiny_quick_all_suites_under_60s(tmp_path: Path):
-    t0 = time.perf_counter()
+@pytest.mark.slow
+def test_bench_cmd_tiny_quick_all_suites(tmp_path: Path):
+    # no timed assertion: speed is measured by `hmvlm-bench bench`, never asserted in tests
     paths = bench_cmd(device="cpu", shapes="tiny", batch_sizes=[1, 2], out=tmp_path, quick=True)
-    elapsed = time.perf_counter() - t0
-    assert elapsed < 60, f"tiny quick bench took {elapsed:.1f} s"
     json_path, md_path = paths
     res = load_result(json_path)
     runs = res.extra["runs"]["tiny"]
