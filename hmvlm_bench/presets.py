@@ -36,7 +36,7 @@ PRESETS: dict[str, Preset] = {
     "mini": Preset(
         name="mini",
         description="SmolLM2-135M-Instruct + MiniLM gate, synthetic data (4000 motions); the CPU default",
-        synthetic_size=4000, synthetic_seed=0, eval_limit=128, replications=20,
+        synthetic_size=4000, synthetic_seed=0, eval_limit=64, replications=20,
     ),
     "paper": Preset(
         name="paper",
