@@ -44,6 +44,8 @@ class HMVLMConfig:
     # --- tokenizers -----------------------------------------------------------------------
     motion_tokenizer: str = field(default="body-part", metadata={"help": "body-part | whole-body | whole-body-x5"})
     tokenizer_steps: int | None = field(default=None, metadata={"help": "override tokenizer training steps"})
+    tokenizer_preset: str | None = field(default=None, metadata={
+        "help": "tokenizer sizes from another preset (CPU smoke tests of paper; default: this preset)"})
     # --- vision ---------------------------------------------------------------------------
     vision: str = field(default="cnn", metadata={"help": "cnn (small CNN, pretrained on rendered poses) | clip"})
     vision_path: str | None = field(default=None, metadata={"help": "local CLIP ViT-L/14 dir (paper)"})
@@ -89,6 +91,7 @@ class HMVLMConfig:
         need(self.adapter in ADAPTERS, f"unknown adapter '{self.adapter}' (known: {', '.join(ADAPTERS)})")
         need(self.gate_encoder in GATE_ENCODERS, f"unknown gate encoder '{self.gate_encoder}'")
         need(self.gate_encoder != "clip" or bool(self.gate_encoder_path), "the clip gate needs gate_encoder_path")
+        need(self.tokenizer_preset in (None, *PRESETS), f"unknown tokenizer_preset '{self.tokenizer_preset}'")
         need(self.motion_tokenizer in MOTION_TOKENIZERS, f"unknown motion tokenizer '{self.motion_tokenizer}'")
         need(self.vision in ("cnn", "clip"), f"unknown vision encoder '{self.vision}'")
         need(self.vision != "clip" or bool(self.vision_path), "the clip vision encoder needs vision_path")
@@ -118,6 +121,8 @@ class HMVLMConfig:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["task_mix"] = [list(x) for x in self.task_mix]
+        if d["tokenizer_preset"] is None:  # added later: absent when unset, so older artifact keys hold
+            del d["tokenizer_preset"]
         return d
 
     @classmethod
