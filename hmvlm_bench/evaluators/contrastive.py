@@ -24,6 +24,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from hmvlm_bench.checkpoint_io import file_sha256
 from hmvlm_bench.errors import UserError
 from hmvlm_bench.evaluators.base import Evaluator, pad_motions
 
@@ -247,12 +248,6 @@ class ContrastiveEvaluator(Evaluator):
         return torch.cat(outs).double().numpy()
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def load_evaluator(path: str | Path) -> ContrastiveEvaluator:
@@ -267,7 +262,7 @@ def load_evaluator(path: str | Path) -> ContrastiveEvaluator:
     meta = json.loads(cfile.read_text())
     if meta.get("format_version") != FORMAT_VERSION:
         raise UserError(f"{cfile}: unsupported evaluator format {meta.get('format_version')!r}")
-    digest = _sha256(wfile)
+    digest = file_sha256(wfile)
     if digest != meta.get("sha256"):
         raise UserError(f"{wfile}: sha256 {digest[:12]}… does not match config.json ({str(meta.get('sha256'))[:12]}…)")
     cfg = ContrastiveConfig.from_dict(meta["config"])
@@ -395,7 +390,7 @@ def _save(model: Any, cfg: ContrastiveConfig, out_dir: Path, extra: dict[str, An
     out_dir.mkdir(parents=True, exist_ok=True)
     wfile = out_dir / WEIGHTS_FILE
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(wfile))
-    digest = _sha256(wfile)
+    digest = file_sha256(wfile)
     meta = {"format_version": FORMAT_VERSION, "kind": "contrastive", "config": cfg.to_dict(), "sha256": digest, **extra}
     (out_dir / CONFIG_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True))
     return digest

@@ -22,6 +22,7 @@ from typing import Iterator
 
 import numpy as np
 
+from hmvlm_bench.checkpoint_io import file_sha256
 from hmvlm_bench.errors import UserError, did_you_mean
 
 SPLITS: tuple[str, ...] = ("train", "val", "test", "test_compositional")
@@ -275,9 +276,9 @@ class MotionDataset:
                              self.spec.max_len_exclusive, self.ids]).encode())
         for clip in dict.fromkeys(it.clip for it in self._items):
             h.update(clip.encode() + b"\0")
-            h.update(_file_digest(self.motion_dir / f"{clip}.npy"))
+            h.update(_digest(self.motion_dir / f"{clip}.npy"))
             txt = self.text_dir / f"{clip}.txt"
-            h.update(_file_digest(txt) if txt.exists() else b"-")
+            h.update(_digest(txt) if txt.exists() else b"-")
 
     def dataset_hash(self, all_splits: bool = False) -> str:
         """sha256 (hex, 16 chars) over kind, split, length filter, item ids and the bytes of
@@ -287,14 +288,14 @@ class MotionDataset:
         if all_splits:
             h = hashlib.sha256()
             for name in ("Mean.npy", "Std.npy"):
-                h.update(_file_digest(self.root / name))
+                h.update(_digest(self.root / name))
             for split in self.available_splits():
                 self.with_split(split)._update_hash(h)
             return h.hexdigest()[:16]
         if self._hash is None:
             h = hashlib.sha256()
             for name in ("Mean.npy", "Std.npy"):
-                h.update(_file_digest(self.root / name))
+                h.update(_digest(self.root / name))
             self._update_hash(h)
             self._hash = h.hexdigest()[:16]
         return self._hash
@@ -303,12 +304,6 @@ class MotionDataset:
         return f"MotionDataset({self.spec.name!r}, split={self.split!r}, n={len(self)}, root='{self.root}')"
 
 
-def _file_digest(path: Path) -> bytes:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.digest()
 
 
 def detect_kind(root: Path) -> str:
@@ -355,3 +350,7 @@ def load_dataset(
         kind = kind or detect_kind(root)
     spec = dataset_spec(kind, root, name=name)
     return MotionDataset(spec, split, limit=limit, mirrored=mirrored, require_captions=require_captions)
+
+
+def _digest(path: Path) -> bytes:
+    return file_sha256(path, digest_only=True)

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from hmvlm_bench.checkpoint_io import load_optimizer, optimizer_groups, optimizer_tensors, publish
 from hmvlm_bench.errors import UserError
 from reference_model.hmvlm import templates as T
 from reference_model.hmvlm.config import HMVLMConfig
@@ -102,8 +103,8 @@ def model_artifact_config(cfg: HMVLMConfig, data_fp: str) -> dict[str, Any]:
     from reference_model.hmvlm.network import llm_fingerprint
 
     return {"format": MODEL_FORMAT, "config": cfg.to_dict(), "data": data_fp, "llm": llm_fingerprint(cfg),
-            "tokenizers": {"motion": tokenizer_key(cfg.preset, cfg.motion_tokenizer, data_fp, cfg.tokenizer_steps),
-                           "pose": tokenizer_key(cfg.preset, "pose", data_fp, cfg.tokenizer_steps)}}
+            "tokenizers": {"motion": tokenizer_key(cfg.tokenizer_preset or cfg.preset, cfg.motion_tokenizer, data_fp, cfg.tokenizer_steps),
+                           "pose": tokenizer_key(cfg.tokenizer_preset or cfg.preset, "pose", data_fp, cfg.tokenizer_steps)}}
 
 
 # ------------------------------------------------------------------------------- batches
@@ -166,15 +167,12 @@ def _save_work(work: Path, net: Any, opt: torch.optim.Optimizer, step: int, hist
     work.mkdir(parents=True, exist_ok=True)
     save_file({k: v.detach().cpu().contiguous() for k, v in net.trainable_state().items()},
               str(work / "trainable.safetensors.tmp"))
-    sd = opt.state_dict()
-    tensors = {f"state.{i}.{n}": (t if torch.is_tensor(t) else torch.tensor(t)).detach().cpu().contiguous()
-               for i, st in sd["state"].items() for n, t in st.items()}
+    tensors = optimizer_tensors(opt)
     save_file(tensors or {"empty": torch.zeros(1)}, str(work / "optimizer.safetensors.tmp"))
-    groups = [{k: v for k, v in g.items() if k != "params"} | {"params": g["params"]} for g in sd["param_groups"]]
+    groups = optimizer_groups(opt)
     (work / "state.json.tmp").write_text(json.dumps({"step": step, "history": history, "elapsed_s": elapsed,
                                                      "param_groups": groups, "config": net.cfg.to_dict()}))
-    for name in ("trainable.safetensors", "optimizer.safetensors", "state.json"):  # state.json last
-        (work / f"{name}.tmp").replace(work / name)
+    publish(work, ("trainable.safetensors", "optimizer.safetensors", "state.json"))  # state.json last
 
 
 def _load_work(work: Path, net: Any, opt: torch.optim.Optimizer) -> tuple[int, list, float]:
@@ -190,13 +188,7 @@ def _load_work(work: Path, net: Any, opt: torch.optim.Optimizer) -> tuple[int, l
     with torch.no_grad():
         for k, p in params.items():
             p.copy_(saved[k])
-    tensors = load_file(str(work / "optimizer.safetensors"))
-    opt_state: dict[int, dict[str, torch.Tensor]] = {}
-    for key, t in tensors.items():
-        if key.startswith("state."):
-            _, i, name = key.split(".", 2)
-            opt_state.setdefault(int(i), {})[name] = t
-    opt.load_state_dict({"state": opt_state, "param_groups": state["param_groups"]})
+    load_optimizer(opt, load_file(str(work / "optimizer.safetensors")), state["param_groups"])
     return int(state["step"]), list(state["history"]), float(state["elapsed_s"])
 
 
@@ -215,8 +207,8 @@ def prepare_components(cfg: HMVLMConfig, root: Path, data_fp: str, store: Any, p
     from reference_model.tokenizer.base import load_tokenizer
 
     notes: list[str] = []
-    mdir = tokenizer_artifact(store, cfg.preset, cfg.motion_tokenizer, root, data_fp, cfg.tokenizer_steps, progress)
-    pdir = tokenizer_artifact(store, cfg.preset, "pose", root, data_fp, cfg.tokenizer_steps, progress)
+    mdir = tokenizer_artifact(store, cfg.tokenizer_preset or cfg.preset, cfg.motion_tokenizer, root, data_fp, cfg.tokenizer_steps, progress)
+    pdir = tokenizer_artifact(store, cfg.tokenizer_preset or cfg.preset, "pose", root, data_fp, cfg.tokenizer_steps, progress)
     motion_tok, pose_tok = load_tokenizer(mdir), load_tokenizer(pdir)
     train = load_dataset(root, split="train")
     pose_set, cnn_log = None, []
@@ -391,7 +383,9 @@ def train_model(preset: str = "mini", variant: str = "hmvlm", out: Path | str | 
         if preset != "paper":
             raise UserError("--random-weights is for the paper preset (real shapes, random weights)")
         overrides = {**random_overrides(num_layers), **{k: v for k, v in overrides.items() if v is not None}}
-    cfg = HMVLMConfig.for_preset(preset, variant, steps=steps, **overrides)
+    if steps is not None:
+        overrides["steps"] = steps
+    cfg = HMVLMConfig.for_preset(preset, variant, **overrides)
     if random_weights and cfg.llm != "path":
         raise UserError("--random-weights is for the paper preset (real shapes, random weights)")
     store = make_store(cache_dir)

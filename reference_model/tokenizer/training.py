@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from hmvlm_bench.checkpoint_io import load_optimizer, optimizer_groups, optimizer_tensors, publish
 from hmvlm_bench.errors import UserError
 from hmvlm_bench.motion.skeleton import FEATURE_DIM, RIC
 from reference_model.tokenizer.base import TOKENIZER_CLASSES, WEIGHTS_FILE, MotionTokenizer
@@ -110,17 +111,14 @@ def _save_checkpoint(ckpt: Path, model: MotionTokenizer, opt: torch.optim.Optimi
     ckpt.mkdir(parents=True, exist_ok=True)
     save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
               str(ckpt / "model.safetensors.tmp"))
-    sd = opt.state_dict()
-    tensors = {f"state.{i}.{name}": (t if torch.is_tensor(t) else torch.tensor(t)).detach().cpu().contiguous()
-               for i, st in sd["state"].items() for name, t in st.items()}
+    tensors = optimizer_tensors(opt)
     tensors["rng.sampler"] = gen.get_state()
     tensors["rng.torch"] = torch.get_rng_state()
     save_file(tensors, str(ckpt / "optimizer.safetensors.tmp"))
-    state = {"step": step, "elapsed_s": elapsed, "param_groups": sd["param_groups"],
+    state = {"step": step, "elapsed_s": elapsed, "param_groups": optimizer_groups(opt),
              "config": model.config.to_dict()}
     (ckpt / "state.json.tmp").write_text(json.dumps(state, indent=1))
-    for name in ("model.safetensors", "optimizer.safetensors", "state.json"):  # state.json last
-        (ckpt / f"{name}.tmp").replace(ckpt / name)
+    publish(ckpt, ("model.safetensors", "optimizer.safetensors", "state.json"))  # state.json last
 
 
 def _load_checkpoint(ckpt: Path, model: MotionTokenizer, opt: torch.optim.Optimizer,
@@ -130,12 +128,7 @@ def _load_checkpoint(ckpt: Path, model: MotionTokenizer, opt: torch.optim.Optimi
     state = json.loads((ckpt / "state.json").read_text())
     model.load_state_dict(load_file(str(ckpt / "model.safetensors")))
     tensors = load_file(str(ckpt / "optimizer.safetensors"))
-    opt_state: dict[int, dict[str, torch.Tensor]] = {}
-    for key, t in tensors.items():
-        if key.startswith("state."):
-            _, i, name = key.split(".", 2)
-            opt_state.setdefault(int(i), {})[name] = t
-    opt.load_state_dict({"state": opt_state, "param_groups": state["param_groups"]})
+    load_optimizer(opt, tensors, state["param_groups"])
     gen.set_state(tensors["rng.sampler"])
     torch.set_rng_state(tensors["rng.torch"])
     return int(state["step"]), float(state.get("elapsed_s", 0.0))
