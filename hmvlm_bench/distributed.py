@@ -48,11 +48,22 @@ def init_world(quiet_workers: bool = True) -> World:
     return world
 
 
+def setup_launched_process() -> None:
+    """For commands whose group Accelerate creates later (training): silence worker ranks
+    now and destroy the group at exit."""
+    if launched_world_size() <= 1:
+        return
+    atexit.register(_destroy)
+    if os.environ.get("RANK", "0") != "0":
+        silence_worker()
+
+
 def silence_worker() -> None:
     """Non-main ranks print nothing but errors: no stdout, no progress bars, no INFO logs."""
     os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"  # transformers' bars follow this flag
     os.environ["TRANSFORMERS_VERBOSITY"] = "error"
     os.environ["TQDM_DISABLE"] = "1"
+    os.environ["TORCH_CPP_LOG_LEVEL"] = "ERROR"  # read when torch loads (training imports it later)
     if "transformers" in sys.modules:
         from transformers.utils import logging as tlog
 

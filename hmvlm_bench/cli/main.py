@@ -298,10 +298,19 @@ def train_model(
     data: Optional[str] = typer.Option(None, "--data", help="NAME=DIR (default: synthetic)."),
     cache_dir: Optional[Path] = typer.Option(None, help="Artifact cache."),
     random_weights: bool = typer.Option(False, "--random-weights", help="paper preset: random weights at real shapes (smoke test)."),
+    num_layers: Optional[int] = typer.Option(None, "--num-layers", help="with --random-weights: cut every tower to N layers (CPU tests)."),
 ) -> None:
-    """Multi-task instruction tuning (t2m + m2t + pose + general) of HMVLM or a baseline."""
+    """Multi-task instruction tuning (t2m + m2t + pose + general) of HMVLM or a baseline.
+
+    Multi-GPU: `accelerate launch [--config_file F] -m hmvlm_bench train model ...` (DDP;
+    FSDP through an accelerate FSDP config); the batch stays the preset's (paper: 32 from
+    micro-batch 2), split over the processes."""
+    from hmvlm_bench.distributed import setup_launched_process
+
+    setup_launched_process()
+    extra = {"num_layers": num_layers} if num_layers else {}
     path = _trainer("model")(preset=preset, variant=variant, out=out, steps=steps, data=data,
-                             cache_dir=cache_dir, random_weights=random_weights)
+                             cache_dir=cache_dir, random_weights=random_weights, **extra)
     typer.echo(str(path))
 
 
