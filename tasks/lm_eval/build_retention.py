@@ -165,5 +165,10 @@ if __name__ == "__main__":
     parser.add_argument("--preset", default="mini", choices=["tiny", "mini"])
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch default); 1 on a busy CPU")
     args = parser.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     print(f"wrote {build(args.out, args.preset, batch_size=args.batch_size)} prompts to {args.out}")
