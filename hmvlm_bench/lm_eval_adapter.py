@@ -57,31 +57,58 @@ def _offline_env() -> None:
 def build_lm_backend(model_args: dict[str, Any]) -> LMBackend:
     """Build a backend from `--model_args` (strings as lm-eval parses them).
 
-    Supported now: `model=base` (default) with `preset=tiny` (random tiny Llama, seed
-    `seed`) or `preset=mini` (SmolLM2-135M-Instruct). Other model names are resolved
-    through the harness registry: HOOK for the lead (build the BenchModel for
-    (model, preset, model_args) and return its `lm_backend()`).
+    `model=base` (default) is the preset's base LLM alone: `preset=tiny` (random tiny
+    Llama, seed `seed`), `preset=mini` (SmolLM2-135M-Instruct), or any preset with
+    `llm_path=DIR` (a local HF causal LM, e.g. Vicuna-7B). Any other `model=NAME` is a
+    model of the hmvlm-bench registry (hmvlm, lora, no-zero, ...), built for `preset`
+    with the remaining arguments as its model args; its `lm_backend()` is returned.
     """
     from hmvlm_bench import assets
 
-    args = dict(model_args)
-    model = str(args.pop("model", "base"))
-    preset = str(args.pop("preset", "tiny"))
-    seed = int(args.pop("seed", 0))
+    args = {k: str(v) for k, v in model_args.items()}
+    model = args.pop("model", "base")
+    preset = args.pop("preset", "tiny")
     if model != "base":
-        raise UserError(
-            f"lm-eval backend for model '{model}' is not wired yet; use model=base "
-            "(other models come from the hmvlm-bench registry)"
-        )
+        return _registry_backend(model, preset, args)
+    seed = int(args.pop("seed", 0))
+    llm_path = args.pop("llm_path", None)
     if args:
         raise UserError(f"unknown model_args for model=base: {', '.join(sorted(args))}")
+    if llm_path:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if not Path(llm_path).is_dir():
+            raise UserError(f"llm_path {llm_path} is not a directory")
+        hf_model = AutoModelForCausalLM.from_pretrained(llm_path, dtype="auto")
+        return HFBackend(hf_model, AutoTokenizer.from_pretrained(llm_path), name=Path(llm_path).name,
+                         fingerprint=f"path:{Path(llm_path).resolve()}")
     if preset == "tiny":
         hf_model, tok = assets.tiny_llama(seed=seed)
         return HFBackend(hf_model, tok, name="tiny-llama", fingerprint=f"tiny-llama:h64-l2-seed{seed}")
     if preset == "mini":
         hf_model, tok = assets.load_smollm2()
         return HFBackend(hf_model, tok, name="smollm2-135m-instruct", fingerprint=assets.smollm2_fingerprint())
-    raise UserError(f"preset '{preset}' has no lm-eval base model here (known: tiny, mini)")
+    raise UserError(f"preset '{preset}' has no built-in base LLM: pass llm_path=DIR")
+
+
+def _registry_backend(model: str, preset: str, model_args: dict[str, str]) -> LMBackend:
+    """Any registered BenchModel with the language_model capability, as a backend."""
+    from hmvlm_bench.artifacts import ArtifactStore, default_cache_dir
+    from hmvlm_bench.context import DataCatalog, ModelContext
+    from hmvlm_bench.contracts import Capability
+    from hmvlm_bench.plugins import load_registries
+    from hmvlm_bench.presets import get_preset
+
+    regs = load_registries()
+    cls = regs.models.get(model)
+    if Capability.LANGUAGE_MODEL not in cls.capabilities:
+        raise UserError(f"model '{model}' has no language-model view for lm-eval")
+    p = get_preset(preset)
+    shipped = Path(__file__).resolve().parents[1] / "checkpoints"
+    store = ArtifactStore(default_cache_dir(), (shipped,) if shipped.is_dir() else ())
+    ctx = ModelContext(preset=p, data=DataCatalog(p, store), artifacts=store, model_args=model_args,
+                       device=p.device)
+    return cls(ctx).lm_backend()
 
 
 def _route(backend: Any, prompts: list[str]) -> ContextManager[Any]:

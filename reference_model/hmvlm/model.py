@@ -45,6 +45,7 @@ class LMView:
     network: Any
     name: str = "hmvlm"
     fingerprint: str = ""
+    base_args: dict | None = None  # how lm-eval builds the untouched base LLM (forgetting)
 
     @contextmanager
     def route(self, prompts: list[str]) -> Iterator[None]:
@@ -342,8 +343,11 @@ class HMVLMModel(BenchModel):
         return tokenizer_round_trip(self.net.motion_tok, requests)
 
     def lm_backend(self) -> LMView:
+        base = {"model": "base", "preset": self.ctx.preset.name}
+        if self.ctx.model_args.get("llm_path"):
+            base["llm_path"] = str(self.ctx.model_args["llm_path"])
         return LMView(self.net.llm, self.net.tokenizer, self.net, name=self.name,
-                      fingerprint=self.fingerprint(self.ctx))
+                      fingerprint=self.fingerprint(self.ctx), base_args=base)
 
 
 def tokenizer_round_trip(tokenizer: Any, requests: Sequence[TokenizeRequest]) -> list[Prediction]:

@@ -26,8 +26,12 @@ def test_registered_under_hmvlm() -> None:
 
 
 def test_unknown_model_and_args_are_user_errors() -> None:
-    with pytest.raises(UserError, match="not wired"):
-        build_lm_backend({"model": "hmvlm"})
+    # other model names come from the harness registry: a typo gets a suggestion and a
+    # model without a language-model view is refused
+    with pytest.raises(UserError, match="did you mean 'hmvlm'"):
+        build_lm_backend({"model": "hmvlmm"})
+    with pytest.raises(UserError, match="no language-model view"):
+        build_lm_backend({"model": "ground-truth"})
     with pytest.raises(UserError, match="unknown model_args"):
         build_lm_backend({"preset": "tiny", "colour": "red"})
     with pytest.raises(UserError, match="preset"):
