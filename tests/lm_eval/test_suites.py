@@ -69,6 +69,7 @@ def test_tiny_runs_news_and_knowledge(tiny_backend: Any, task_dir: Path) -> None
     assert out["versions"]["hmvlm_news_ppl"] == 1.0
 
 
+@pytest.mark.slow
 def test_retention_is_one_for_the_reference_model(tiny_backend: Any, task_dir: Path, tmp_path: Path) -> None:
     """Regenerate references with the tiny model in a copy of the suite: it must score 1.0."""
     copy = tmp_path / "lm_eval"
