@@ -10,12 +10,13 @@ from tasks.m2t import M2TTask
 from tests.tasks.conftest import FakeModel, view
 
 
-def test_exact_captions_score_full_marks(ctx):
+def test_oracle_caption_is_scored_against_the_other_references(ctx):
     res = M2TTask({"bertscore": False, "replications": 3}).evaluate(view(FakeModel(oracle=True)), ctx)
     m = res.metrics
-    assert m["bleu1"].value == pytest.approx(100.0)
-    assert m["bleu4"].value == pytest.approx(100.0)
-    assert m["rouge_l"].value == pytest.approx(100.0)
+    # leave-one-out: a real human-agreement ceiling, not a self-match reading 100
+    assert 20.0 < m["bleu1"].value < 100.0
+    assert m["bleu4"].value < 100.0 and m["rouge_l"].value < 100.0
+    assert "oracle row" in res.extra["references"]
     assert m["r_precision_top3"].value > 0.9  # the stub embeds a reference caption as its motion
     assert m["r_precision_top3"].n == 3
     assert "bertscore_f1" not in m and res.extra["bertscore"] == "disabled"
@@ -53,5 +54,5 @@ def test_non_string_caption_is_a_model_error(ctx):
 @pytest.mark.slow
 def test_bertscore_with_local_minilm(ctx):
     res = M2TTask({"replications": 2}).evaluate(view(FakeModel(oracle=True)), ctx)
-    assert res.metrics["bertscore_f1"].value == pytest.approx(100.0, abs=1e-3)
+    assert 50.0 < res.metrics["bertscore_f1"].value < 100.0  # against the other references
     assert "MiniLM" in res.extra["bertscore"]
