@@ -299,6 +299,7 @@ def train_model(
     cache_dir: Optional[Path] = typer.Option(None, help="Artifact cache."),
     random_weights: bool = typer.Option(False, "--random-weights", help="paper preset: random weights at real shapes (smoke test)."),
     num_layers: Optional[int] = typer.Option(None, "--num-layers", help="with --random-weights: cut every tower to N layers (CPU tests)."),
+    tokenizer_preset: Optional[str] = typer.Option(None, "--tokenizer-preset", help="Motion/pose tokenizer sizes from another preset (e.g. tiny for a quick paper smoke test)."),
 ) -> None:
     """Multi-task instruction tuning (t2m + m2t + pose + general) of HMVLM or a baseline.
 
@@ -308,7 +309,7 @@ def train_model(
     from hmvlm_bench.distributed import setup_launched_process
 
     setup_launched_process()
-    extra = {"num_layers": num_layers} if num_layers else {}
+    extra = {k: v for k, v in (("num_layers", num_layers), ("tokenizer_preset", tokenizer_preset)) if v}
     path = _trainer("model")(preset=preset, variant=variant, out=out, steps=steps, data=data,
                              cache_dir=cache_dir, random_weights=random_weights, **extra)
     typer.echo(str(path))
