@@ -20,32 +20,17 @@ def _words(text: str) -> list[str]:
     return text.lower().split()
 
 
-def lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
-    """Length of the longest common subsequence (O(len(a) * len(b)) dynamic programme)."""
-    if not a or not b:
-        return 0
-    prev = [0] * (len(b) + 1)
-    for x in a:
-        cur = [0]
-        for j, y in enumerate(b):
-            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
-        prev = cur
-    return prev[-1]
-
-
 def rouge_l_f(prediction: str, reference: str) -> float:
-    """ROUGE-L F1 over lower-cased whitespace words (Lin 2004, beta = 1).
+    """ROUGE-L F1 of one answer against one reference, with the suite's caption metric
+    (`hmvlm_bench.metrics.text.rouge_l`, rouge-score). Two empty strings match perfectly
+    (the base model may answer with nothing)."""
+    from hmvlm_bench.metrics.text import rouge_l
 
-    Two empty strings match perfectly (the base model may answer with nothing).
-    """
-    pred, ref = _words(prediction), _words(reference)
-    if not pred and not ref:
+    if not prediction.strip() and not reference.strip():
         return 1.0
-    lcs = lcs_length(pred, ref)
-    if lcs == 0:
+    if not prediction.strip() or not reference.strip():
         return 0.0
-    precision, recall = lcs / len(pred), lcs / len(ref)
-    return 2 * precision * recall / (precision + recall)
+    return float(rouge_l([prediction], [[reference]])[0])
 
 
 def prefix_match(prediction: str, reference: str, n_words: int = PREFIX_WORDS) -> float:
@@ -89,17 +74,15 @@ def paired_bootstrap_ci(
     """Percentile CI of mean(tuned - base), resampling items jointly (paired)."""
     import numpy as np
 
+    from hmvlm_bench.metrics.stats import bootstrap_ci
+
     base_arr, tuned_arr = np.asarray(base_items, float), np.asarray(tuned_items, float)
     if base_arr.shape != tuned_arr.shape or base_arr.ndim != 1 or base_arr.size == 0:
         raise UserError(
             f"paired bootstrap needs two equal, non-empty item lists (got {base_arr.shape} and {tuned_arr.shape})"
         )
-    diff = tuned_arr - base_arr
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, diff.size, size=(n_boot, diff.size))
-    means = diff[idx].mean(axis=1)
-    alpha = (1.0 - level) / 2
-    return float(np.quantile(means, alpha)), float(np.quantile(means, 1.0 - alpha))
+    ci = bootstrap_ci(tuned_arr - base_arr, np.mean, n_resamples=n_boot, level=level, rng=seed)
+    return float(ci.low), float(ci.high)
 
 
 def forgetting_scores(
