@@ -31,4 +31,5 @@ class BaseLLM(BenchModel):
 
         backend = build_lm_backend(self.base_args(self.ctx))
         backend.base_args = self.base_args(self.ctx)
+        backend.is_base = True  # forgetting reuses the cached base scores for this row
         return backend

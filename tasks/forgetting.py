@@ -119,8 +119,9 @@ class Forgetting(Task):
         with model_threads():  # the runner pins metric code to one thread; lm-eval runs the model
             backend = model.lm_backend()
             base_args = dict(getattr(backend, "base_args", None) or {"model": "base", "preset": ctx.preset.name})
-            tuned = self._run(backend, ctx)
             base = self._base_scores(base_args, ctx)
+            # the base LLM's own row: its scores are the (cached) base scores
+            tuned = base if getattr(backend, "is_base", False) else self._run(backend, ctx)
         metrics: dict[str, MetricValue] = {}
         rel_drops: list[float] = []
         samples: list[dict[str, Any]] = []
