@@ -88,6 +88,14 @@ def _one(results_dir: Path, task: str, metric: str, base: ResultFile, var: Resul
          seed: int) -> tuple[float | None, float | None, float | None, float | None, str, str]:
     """(delta, ci_low, ci_high, p, test, note) for one metric of one variant."""
     rb, rv = base.metrics[metric], var.metrics[metric]
+    # Replications that re-draw batches of one fixed generation set leave set-level
+    # metrics (FID, MM-Dist over all samples) identical in every replication: a Welch
+    # test on constant values would report a spurious p ~ 0, so such metrics get none.
+    constant = bool(rb.values and rv.values and np.ptp(rb.values) == 0 and np.ptp(rv.values) == 0)
+    if constant:
+        delta = None if rb.value is None or rv.value is None else rv.value - rb.value
+        return (delta, None, None, None, "none",
+                "identical in every replication (set-level metric of one generation set): no test")
     if rb.values and rv.values and len(rb.values) >= 2 and len(rv.values) >= 2:
         t = welch_t_test(rv.values, rb.values)
         lo, hi = welch_ci(rv.values, rb.values)

@@ -84,3 +84,19 @@ def test_compare_formats_and_errors(tree: Path) -> None:
         compare_results(tree, "bse", None, None, "md")
     with pytest.raises(UserError, match="unknown compare format"):
         compare_results(tree, "base", None, None, "html")
+
+
+def test_constant_replications_get_no_spurious_test():
+    """FID over one fixed generation set is the same in every replication: no p-value."""
+    from hmvlm_bench.reporting.compare import _one
+    from hmvlm_bench.results import MetricRecord, ResultFile, Timing
+
+    def rf(model, value):
+        return ResultFile(task="t2m", task_version=1, task_hash="h", model=model, fingerprint="f",
+                          metrics={"fid": MetricRecord(value=value, ci=0.0, higher_is_better=False,
+                                                       n=3, values=[value] * 3)},
+                          n_samples=3, seed=0, preset="tiny",
+                          timing=Timing(started="a", finished="b", seconds=1.0))
+
+    delta, lo, hi, p, test, note = _one(Path("/nonexistent"), "t2m", "fid", rf("a", 1.0), rf("b", 1.5), 0)
+    assert delta == 0.5 and p is None and test == "none" and "identical" in note
