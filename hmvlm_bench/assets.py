@@ -6,7 +6,6 @@ Heavy imports (torch, transformers) happen inside the functions.
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os

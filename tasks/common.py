@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
-from hmvlm_bench.contracts import MetricValue
+from hmvlm_bench.contracts import MetricValue, Task, stable_hash
 from hmvlm_bench.errors import UserError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -273,3 +273,25 @@ def point_metric(value: float, higher_is_better: bool | None, n: int | None = No
 
 def rounded(x: float, digits: int = 6) -> float:
     return float(round(float(x), digits))
+
+
+class SplitTask(Task):
+    """A motion task on one split of one dataset; its hash covers that split's content.
+    Subclasses define `split` and `_settings(ctx)` (with the resolved `dataset` name)."""
+
+    split: str = "test"
+
+    def _settings(self, ctx: "TaskContext") -> dict[str, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def task_hash(self, ctx: "TaskContext") -> str:
+        s = self._settings(ctx)
+        return stable_hash({"config": self.config(ctx),
+                            "data": load_split(ctx, s["dataset"], self.split).dataset_hash()})
+
+
+class EvaluatedSplitTask(SplitTask):
+    """A split task scored through the text-motion evaluator (asks for it up front)."""
+
+    def preflight(self, ctx: "TaskContext") -> list[str]:
+        return evaluator_preflight(self, ctx)

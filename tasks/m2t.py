@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from hmvlm_bench.contracts import CaptionRequest, Capability, MetricSpec, Task, TaskResult, stable_hash
+from hmvlm_bench.contracts import CaptionRequest, Capability, MetricSpec, TaskResult
 from hmvlm_bench.seeding import derive_seed
 from tasks import common as C
 
@@ -46,7 +46,7 @@ BERTSCORE_NOTE = ("BERTScore-F1 x100 with local all-MiniLM-L6-v2 (6 layers, idf 
                   "no baseline rescaling); MotionGPT reports rescaled roberta-large")
 
 
-class M2TTask(Task):
+class M2TTask(C.EvaluatedSplitTask):
     name: ClassVar[str] = "m2t"
     version: ClassVar[int] = 1
     requires: ClassVar[Capability] = Capability.CAPTION_MOTION
@@ -69,14 +69,6 @@ class M2TTask(Task):
         s = self._settings(ctx)
         return {"name": self.name, "version": self.version, **s,
                 "evaluator": C.evaluator_info(ctx.evaluator(s["dataset"])), "options": self.options}
-
-    def task_hash(self, ctx) -> str:
-        s = self._settings(ctx)
-        return stable_hash({"config": self.config(ctx),
-                            "data": C.load_split(ctx, s["dataset"], self.split).dataset_hash()})
-
-    def preflight(self, ctx) -> list[str]:
-        return C.evaluator_preflight(self, ctx)
 
     def evaluate(self, model, ctx) -> TaskResult:
         from hmvlm_bench.metrics.text import caption_metrics, tokenize

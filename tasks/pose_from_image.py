@@ -89,7 +89,7 @@ def _score(task: Task, ctx, ids: list[str], preds: list[Any], gts: np.ndarray, t
     return metrics, samples, failed
 
 
-class PoseFromImageTask(Task):
+class PoseFromImageTask(C.SplitTask):
     name: ClassVar[str] = "pose_from_image"
     version: ClassVar[int] = 1
     requires: ClassVar[Capability] = Capability.ESTIMATE_POSE
@@ -106,11 +106,6 @@ class PoseFromImageTask(Task):
 
     def config(self, ctx) -> dict[str, Any]:
         return {"name": self.name, "version": self.version, **self._settings(ctx), "options": self.options}
-
-    def task_hash(self, ctx) -> str:
-        s = self._settings(ctx)
-        return stable_hash({"config": self.config(ctx),
-                            "data": C.load_split(ctx, s["dataset"], self.split).dataset_hash()})
 
     def evaluate(self, model, ctx) -> TaskResult:
         from hmvlm_bench.motion.features import features_to_joints

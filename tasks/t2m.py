@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from hmvlm_bench.contracts import Capability, MetricSpec, MetricValue, MotionRequest, Task, TaskResult
+from hmvlm_bench.contracts import Capability, MetricSpec, MetricValue, MotionRequest, TaskResult
 from hmvlm_bench.errors import UserError
 from hmvlm_bench.seeding import derive_seed
 from tasks import common as C
@@ -49,7 +49,7 @@ MM_TEXTS, MM_GENERATIONS, MM_PAIRS = 100, 30, 10
 HINT_FRAMES = 4
 
 
-class T2MTask(Task):
+class T2MTask(C.EvaluatedSplitTask):
     name: ClassVar[str] = "t2m"
     version: ClassVar[int] = 1
     requires: ClassVar[Capability] = Capability.GENERATE_MOTION
@@ -87,16 +87,6 @@ class T2MTask(Task):
         ev = ctx.evaluator(s["dataset"])
         return {"name": self.name, "version": self.version, **s,
                 "evaluator": C.evaluator_info(ev), "options": self.options}
-
-    def task_hash(self, ctx) -> str:
-        from hmvlm_bench.contracts import stable_hash
-
-        s = self._settings(ctx)
-        return stable_hash({"config": self.config(ctx),
-                            "data": C.load_split(ctx, s["dataset"], self.split).dataset_hash()})
-
-    def preflight(self, ctx) -> list[str]:
-        return C.evaluator_preflight(self, ctx)
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, model, ctx) -> TaskResult:

@@ -14,7 +14,6 @@ Files: `evaluator.safetensors` (weights + the dataset Mean/Std it was trained wi
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
 import time

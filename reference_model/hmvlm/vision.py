@@ -9,7 +9,7 @@ CPU), then frozen; only the projector trains with the LLM.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch

@@ -9,7 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 
 from hmvlm_bench.plugins import load_registries
 from hmvlm_bench.runner import RunConfig, expand_tasks, run

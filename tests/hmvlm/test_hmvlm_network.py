@@ -2,7 +2,6 @@
 constrained decoding always yields decodable motion, seeded determinism."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 

@@ -14,9 +14,9 @@ def make_dataset(root: Path, dim: int = 263, lengths: dict[str, int] | None = No
     for cid, n in lengths.items():
         np.save(root / "new_joint_vecs" / f"{cid}.npy", rng.normal(size=(n, dim)).astype(np.float32))
         (root / "texts" / f"{cid}.txt").write_text(
-            f"a person walks#a/DET person/NOUN walk/VERB#0.0#0.0\n"
-            f"someone waves#someone/PRON wave/VERB#1.0#4.0\n"  # frames 20..80 (HumanML3D fps)
-            f"tiny span#tiny/ADJ span/NOUN#0.5#1.0\n",  # 10 frames: dropped
+            "a person walks#a/DET person/NOUN walk/VERB#0.0#0.0\n"
+            "someone waves#someone/PRON wave/VERB#1.0#4.0\n"  # frames 20..80 (HumanML3D fps)
+            "tiny span#tiny/ADJ span/NOUN#0.5#1.0\n",  # 10 frames: dropped
             encoding="utf-8",
         )
     np.save(root / "Mean.npy", np.full(dim, 0.5, np.float32))

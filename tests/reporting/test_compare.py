@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from conftest import make_result
+from reporting_fixtures import make_result
 from hmvlm_bench.errors import UserError
 from hmvlm_bench.metrics.stats import holm_correction
 from hmvlm_bench.reporting.compare import compare_results, compare_rows, welch_ci

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import make_result, reps
+from reporting_fixtures import make_result
 from hmvlm_bench.reporting.board import build_board
 from hmvlm_bench.reporting.leaderboard import write_markdown_leaderboard
 from hmvlm_bench.results import write_result

@@ -8,7 +8,7 @@ import pytest
 
 from hmvlm_bench.contracts import Prediction
 from hmvlm_bench.errors import UserError
-from hmvlm_bench.motion.skeleton import BODY_PARTS, PART_NAMES
+from hmvlm_bench.motion.skeleton import PART_NAMES
 from tasks.common import ModelOutputError
 from tasks.reconstruction import ReconstructionBVHTask, ReconstructionTask, codebook_stats, part_feature_dims
 from tests.tasks.conftest import FakeModel, make_ctx, view
