@@ -30,7 +30,8 @@ def test_all_tasks_ground_truth_beats_random(tmp_path, cache_dir):
     assert gt("t2m", "fid") == pytest.approx(0.0, abs=1e-6)
     assert rnd("t2m", "fid") > 0.1
     assert gt("t2m", "r_precision_top3") > rnd("t2m", "r_precision_top3")
-    assert gt("m2t", "bleu4") == pytest.approx(100.0)
+    # the oracle caption is scored against the motion's other references (human agreement)
+    assert gt("m2t", "bleu4") > rnd("m2t", "bleu4")
     assert rnd("m2t", "bleu4") < 50.0
     assert gt("pose_from_image", "mpjpe") < 1e-2 < rnd("pose_from_image", "mpjpe")
     assert gt("reconstruction", "mse") == 0.0 < rnd("reconstruction", "mse")
