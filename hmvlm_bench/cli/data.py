@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 
-from hmvlm_bench.errors import UserError
 
 
 
@@ -25,32 +24,26 @@ def synth_cmd(out: Path, size: int = 4000, seed: int = 0) -> int:
     return 0
 
 
-def _parse_data(items: list[str]) -> list[tuple[str, Path]]:
-    out = []
-    for item in items:
-        name, sep, path = item.partition("=")
-        if not sep or not name or not path:
-            raise UserError(f"--data expects NAME=DIR, got '{item}'")
-        out.append((name, Path(path).expanduser()))
-    return out
-
-
 def kind_for(name: str, path: Path) -> str:
     if (path / "synthetic.json").is_file() or name.startswith("synthetic"):
         return "synthetic"
     return "kit" if name.lower().startswith("kit") else "humanml3d"
 
 
-def validate_cmd(data: list[str]) -> int:
-    """Validate datasets given as ['NAME=DIR', ...]; one problem per line on stderr.
-
-    Returns 0 when every dataset is sound, 2 otherwise.
-    """
+def dataset_problems(data: list[str]) -> list[str]:
+    """Every problem of the datasets given as ['NAME=DIR', ...], one line each."""
+    from hmvlm_bench.cli.args import parse_data_paths
     from hmvlm_bench.motion.validate import validate_dataset
 
-    problems: list[str] = []
-    for name, path in _parse_data(data):
-        problems += [f"{name}: {p}" for p in validate_dataset(path, kind=kind_for(name, path))]
+    return [f"{name}: {p}" for name, path in parse_data_paths(data).items()
+            for p in validate_dataset(path, kind=kind_for(name, path))]
+
+
+def validate_cmd(data: list[str]) -> int:
+    """Validate datasets given as ['NAME=DIR', ...]; one problem per line on stderr.
+    Returns 0 when every dataset is sound, 2 otherwise.
+    """
+    problems = dataset_problems(data)
     for p in problems:
         print(p, file=sys.stderr)
     if not problems:

@@ -176,8 +176,7 @@ def validate(
     include_path: Optional[list[Path]] = typer.Option(None, "--include-path"),
 ) -> None:
     """Check datasets, result files and the plugin registry; one line per problem, exit 2 if any."""
-    from hmvlm_bench.cli.data import kind_for
-    from hmvlm_bench.motion.validate import validate_dataset
+    from hmvlm_bench.cli.data import dataset_problems
 
     problems: list[str] = []
     regs = _registries(include_path)
@@ -187,8 +186,7 @@ def validate(
                 regs.tasks.get(name)
         except Exception as exc:  # noqa: BLE001 - report, don't crash
             problems.append(f"task '{name}': {exc}")
-    for name, path in parse_data_paths(data).items():
-        problems += [f"{name}: {p}" for p in validate_dataset(path, kind=kind_for(name, path))]
+    problems += dataset_problems(data or [])
     if results is not None:
         from hmvlm_bench.results import load_result
 
