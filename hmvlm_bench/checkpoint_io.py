@@ -3,6 +3,12 @@
 An optimizer's tensors go to safetensors as `state.<param index>.<name>`; its param
 groups (plain numbers) go to JSON. `publish` renames `<name>.tmp` files into place in the
 given order, the JSON last, so a killed save leaves the previous checkpoint usable.
+
+Sharded training (FSDP2 under `accelerate launch`) holds parameters and optimizer moments as
+DTensor shards: `full_tensor`, `optimizer_tensors` and `unshard_` gather them (collectives:
+every rank must call them, in the same order; only the main process then writes), and
+`copy_full_`/`load_optimizer` scatter full tensors back, so a checkpoint always holds full
+tensors and resumes under any process count or wrapper (none, DDP, FSDP).
 """
 from __future__ import annotations
 
@@ -14,11 +20,61 @@ if TYPE_CHECKING:  # pragma: no cover - torch is imported lazily (file_sha256 ne
     import torch
 
 
+def _dtensor_type() -> Any:
+    try:
+        from torch.distributed.tensor import DTensor
+    except ImportError:  # pragma: no cover - torch built without distributed
+        return None
+    return DTensor
+
+
+def full_tensor(t: "torch.Tensor") -> "torch.Tensor":
+    """The whole tensor behind a DTensor shard (a collective), or `t` itself."""
+    dt = _dtensor_type()
+    return t.full_tensor() if dt is not None and isinstance(t, dt) else t
+
+
+def is_sharded(module: "torch.nn.Module") -> bool:
+    """Whether any parameter of `module` is a DTensor shard (FSDP2)."""
+    dt = _dtensor_type()
+    return dt is not None and any(isinstance(p, dt) for p in module.parameters())
+
+
+def copy_full_(param: "torch.Tensor", full: "torch.Tensor") -> None:
+    """Copy a full tensor into a parameter, scattering it when the parameter is sharded."""
+    dt = _dtensor_type()
+    if dt is not None and isinstance(param, dt):
+        from torch.distributed.tensor import distribute_tensor
+
+        full = distribute_tensor(full.to(param.device, param.dtype), param.device_mesh, param.placements)
+    param.copy_(full)
+
+
+def unshard_(module: "torch.nn.Module") -> int:
+    """Replace every sharded parameter of `module` by a plain full one, in place, keeping
+    tied parameters tied (a collective). Used once, after training, before `save`.
+    Returns the number of parameters gathered."""
+    import torch
+
+    dt = _dtensor_type()
+    if dt is None:
+        return 0
+    done: dict[int, torch.nn.Parameter] = {}
+    for sub in module.modules():
+        for name, p in list(sub._parameters.items()):
+            if p is not None and isinstance(p, dt):
+                if id(p) not in done:
+                    done[id(p)] = torch.nn.Parameter(p.full_tensor().detach().clone(), requires_grad=p.requires_grad)
+                sub._parameters[name] = done[id(p)]
+    return len(done)
+
+
 def optimizer_tensors(opt: "torch.optim.Optimizer") -> "dict[str, torch.Tensor]":
+    """Optimizer state as full CPU tensors (sharded moments gathered: every rank must call)."""
     import torch
 
     sd = opt.state_dict()
-    return {f"state.{i}.{name}": (t if torch.is_tensor(t) else torch.tensor(t)).detach().cpu().contiguous()
+    return {f"state.{i}.{name}": full_tensor(t if torch.is_tensor(t) else torch.tensor(t)).detach().cpu().contiguous()
             for i, st in sd["state"].items() for name, t in st.items()}
 
 
@@ -33,6 +89,16 @@ def load_optimizer(opt: "torch.optim.Optimizer", tensors: "dict[str, torch.Tenso
         if key.startswith("state."):
             _, i, name = key.split(".", 2)
             state.setdefault(int(i), {})[name] = t
+    dt = _dtensor_type()
+    params = [p for g in opt.param_groups for p in g["params"]]  # state_dict's index order
+    if dt is not None:
+        from torch.distributed.tensor import distribute_tensor
+
+        for i, st in state.items():
+            p = params[i] if i < len(params) else None
+            if p is not None and isinstance(p, dt):  # moments are sharded like their parameter
+                st.update({name: distribute_tensor(t.to(p.device), p.device_mesh, p.placements)
+                           for name, t in st.items() if t.shape == p.shape})
     opt.load_state_dict({"state": state, "param_groups": param_groups})
 
 

@@ -26,7 +26,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from hmvlm_bench.checkpoint_io import load_optimizer, optimizer_groups, optimizer_tensors, publish
+from hmvlm_bench.checkpoint_io import (
+    copy_full_,
+    full_tensor,
+    is_sharded,
+    load_optimizer,
+    optimizer_groups,
+    optimizer_tensors,
+    publish,
+    unshard_,
+)
 from hmvlm_bench.errors import UserError
 from reference_model.hmvlm import templates as T
 from reference_model.hmvlm.config import HMVLMConfig
@@ -161,13 +170,20 @@ def micro_step(net: Any, batch: dict[str, torch.Tensor], samples: list[Sample], 
 
 
 # ------------------------------------------------------------------------------- resumable state
-def _save_work(work: Path, net: Any, opt: torch.optim.Optimizer, step: int, history: list, elapsed: float) -> None:
+def _save_work(work: Path, net: Any, opt: torch.optim.Optimizer, step: int, history: list, elapsed: float,
+               write: bool = True) -> None:
+    """Write the resumable state. Sharded (FSDP) tensors are gathered first, which every rank
+    must join; only the rank with `write` then writes, always full tensors."""
     from safetensors.torch import save_file
 
-    work.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.detach().cpu().contiguous() for k, v in net.trainable_state().items()},
-              str(work / "trainable.safetensors.tmp"))
+    if not (write or is_sharded(net)):
+        return
+    trainable = {k: full_tensor(v).detach().cpu().contiguous() for k, v in net.trainable_state().items()}
     tensors = optimizer_tensors(opt)
+    if not write:
+        return
+    work.mkdir(parents=True, exist_ok=True)
+    save_file(trainable, str(work / "trainable.safetensors.tmp"))
     save_file(tensors or {"empty": torch.zeros(1)}, str(work / "optimizer.safetensors.tmp"))
     groups = optimizer_groups(opt)
     (work / "state.json.tmp").write_text(json.dumps({"step": step, "history": history, "elapsed_s": elapsed,
@@ -187,7 +203,7 @@ def _load_work(work: Path, net: Any, opt: torch.optim.Optimizer) -> tuple[int, l
         raise UserError(f"work dir {work} holds other trainable tensors than this model")
     with torch.no_grad():
         for k, p in params.items():
-            p.copy_(saved[k])
+            copy_full_(p, saved[k])
     load_optimizer(opt, load_file(str(work / "optimizer.safetensors")), state["param_groups"])
     return int(state["step"]), list(state["history"]), float(state["elapsed_s"])
 
@@ -243,21 +259,60 @@ class _Step(torch.nn.Module):
     def __init__(self, net: Any, pixels: torch.Tensor | None) -> None:
         super().__init__()
         self.net = net
+        # FSDP's transformer-based auto wrap reads this (one shard unit per decoder layer),
+        # so an accelerate FSDP config need not name the LLM's layer class
+        base = getattr(net.llm, "get_base_model", lambda: net.llm)()
+        self._no_split_modules = list(getattr(base, "_no_split_modules", None) or [])
         self.__dict__["pixels"] = pixels  # not an argument: DDP would copy every image to the GPU each call
 
+        self.sharded = False  # set after `accelerator.prepare` (FSDP2)
+
     def forward(self, batch: dict[str, torch.Tensor], samples: list[Sample], device: Any) -> dict[str, torch.Tensor]:
-        return micro_step(self.net, batch, samples, self.pixels, device)
+        out = micro_step(self.net, batch, samples, self.pixels, device)
+        vision = self.net.vision
+        if self.sharded and vision is not None and not any(s.image is not None for s in samples):
+            # FSDP2 reduce-scatters the gradients each rank holds: a projector unused on this
+            # rank but used on another would mismatch the collective (gloo aborts). A zero-
+            # weighted pass gives it a zero gradient; `run_training` drops it again when no
+            # rank used images this step, so AdamW skips the projector as without sharding.
+            proj = vision.projector
+            dummy = proj(torch.zeros(1, proj.net[0].in_features, device=device, dtype=proj.net[0].weight.dtype))
+            out = {**out, "loss": out["loss"] + 0.0 * dummy.sum()}
+        return out
 
 
 def make_accelerator() -> Any:
     """CPU: gloo when launched with several processes; GPU: bf16 autocast. Unused parameters
-    are expected (image projector on batches without images), hence find_unused_parameters."""
+    are expected (image projector on batches without images), hence find_unused_parameters.
+
+    An accelerate FSDP config (ACCELERATE_USE_FSDP=true) shards the model on GPUs. Accelerate
+    1.15 ignores it for CPU processes and silently falls back to DDP; we switch its state to
+    FSDP2 instead (torch's fully_shard runs on gloo), so the sharded path is the one that
+    runs, and is tested, on CPU too."""
+    import os
+
     from accelerate import Accelerator, DistributedDataParallelKwargs
+    from accelerate.utils import DistributedType
 
     cuda = torch.cuda.is_available()
     bf16 = cuda and torch.cuda.is_bf16_supported()
-    return Accelerator(cpu=not cuda, mixed_precision="bf16" if bf16 else "no",
-                       kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)])
+    acc = Accelerator(cpu=not cuda, mixed_precision="bf16" if bf16 else "no",
+                      kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)])
+    wants_fsdp = os.environ.get("ACCELERATE_USE_FSDP", "false").lower() == "true"
+    if wants_fsdp and acc.distributed_type == DistributedType.MULTI_CPU:
+        from accelerate import FullyShardedDataParallelPlugin
+
+        plugin = FullyShardedDataParallelPlugin()  # reads the FSDP_* variables `accelerate launch` sets
+        if plugin.fsdp_version != 2:
+            raise UserError("FSDP on CPU processes needs `fsdp_version: 2` in the accelerate config")
+        from accelerate import PartialState
+
+        # both shared states: every later AcceleratorState() re-copies PartialState's fields
+        PartialState().distributed_type = acc.state.distributed_type = DistributedType.FSDP
+        acc.state.fsdp_plugin = plugin
+    if wants_fsdp and acc.num_processes > 1 and acc.distributed_type != DistributedType.FSDP:
+        raise UserError(f"the accelerate config asks for FSDP but Accelerate chose {acc.distributed_type.value}")
+    return acc
 
 
 def rank_micro_batches(grad_accum: int, rank: int, world: int) -> list[int]:
@@ -294,6 +349,7 @@ def run_training(cfg: HMVLMConfig, root: Path, data_fp: str, store: Any, out: Pa
     base_lrs = [g["lr"] for g in opt.param_groups]
     step_module, opt = accelerator.prepare(step_module, opt)
     inner = accelerator.unwrap_model(step_module).net
+    accelerator.unwrap_model(step_module).sharded = sharded_run = is_sharded(inner)
     start, history, elapsed = 0, [], 0.0
     if (work / "state.json").is_file():
         start, history, elapsed = _load_work(work, inner, opt)
@@ -309,7 +365,7 @@ def run_training(cfg: HMVLMConfig, root: Path, data_fp: str, store: Any, out: Pa
             g["lr"] = lr * lr_scale(step, cfg)
         batch_samples = data.samples[step * cfg.batch_size:(step + 1) * cfg.batch_size]
         row: dict[str, float] = {"step": step, "loss": 0.0, "lm": 0.0, "gate": 0.0}
-        sums = torch.zeros(3, dtype=torch.float64, device=accelerator.device)
+        sums = torch.zeros(4, dtype=torch.float64, device=accelerator.device)  # loss, lm, gate, image batches
         alphas, generals = [], []
         for j, m in enumerate(mine):
             micro = batch_samples[m * cfg.micro_batch_size:(m + 1) * cfg.micro_batch_size]
@@ -320,14 +376,18 @@ def run_training(cfg: HMVLMConfig, root: Path, data_fp: str, store: Any, out: Pa
                 out_ = step_module(batch, micro, accelerator.device)
                 # per-rank mean; DDP averages over ranks -> the mean over all micro-batches
                 accelerator.backward(out_["loss"] / per_rank)
-            sums += torch.stack([out_[k].detach().double() for k in ("loss", "lm", "gate")])
+            sums[:3] += torch.stack([out_[k].detach().double() for k in ("loss", "lm", "gate")])
+            sums[3] += float(any(s.image is not None for s in micro))
             if out_["alpha"] is not None:
                 alphas.append(out_["alpha"][:, 0].float().cpu())
                 generals.append(batch["is_general"])
         if world > 1:
             sums = accelerator.reduce(sums, reduction="sum")
-        for k, v in zip(("loss", "lm", "gate"), (sums / cfg.grad_accum).tolist()):
+        for k, v in zip(("loss", "lm", "gate"), (sums[:3] / cfg.grad_accum).tolist()):
             row[k] = float(v)
+        if sharded_run and inner.vision is not None and float(sums[3]) == 0:
+            for p_ in inner.vision.projector.parameters():
+                p_.grad = None  # unused by every rank: skipped by AdamW, as in an unsharded run
         if cfg.max_grad_norm > 0:
             accelerator.clip_grad_norm_(step_module.parameters(), cfg.max_grad_norm)
         opt.step()
@@ -341,13 +401,12 @@ def run_training(cfg: HMVLMConfig, root: Path, data_fp: str, store: Any, out: Pa
         history.append(row)
         bar.set_postfix(loss=f"{row['loss']:.3f}")
         if (step + 1) % cfg.checkpoint_every == 0 and step + 1 < cfg.steps:
-            if main:
-                _save_work(work, inner, opt, step + 1, history, elapsed + time.perf_counter() - t0)
+            _save_work(work, inner, opt, step + 1, history, elapsed + time.perf_counter() - t0, write=main)
             accelerator.wait_for_everyone()
     bar.close()
     elapsed += time.perf_counter() - t0
-    if main:
-        _save_work(work, inner, opt, cfg.steps, history, elapsed)
+    _save_work(work, inner, opt, cfg.steps, history, elapsed, write=main)
+    sharded = unshard_(inner)  # FSDP: every rank gathers the full weights; the main one saves them
     inner.eval()
     if main:
         out.mkdir(parents=True, exist_ok=True)
@@ -358,6 +417,7 @@ def run_training(cfg: HMVLMConfig, root: Path, data_fp: str, store: Any, out: Pa
                "loss_first": float(np.mean(losses[:k])), "loss_last": float(np.mean(losses[-k:])),
                "notes": comp["notes"], "cnn_pretrain_loss_first_last": comp["cnn_loss"],
                "random_weights": random_weights, "world_size": world,
+               "distributed_type": str(accelerator.distributed_type.value), "sharded_parameters": sharded,
                "mixed_precision": str(accelerator.mixed_precision), "history": history}
         if torch.cuda.is_available():
             log["peak_cuda_mb"] = torch.cuda.max_memory_allocated() / 2**20

@@ -7,27 +7,12 @@ By hand:
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from launching import launch as _launch
 
 pytestmark = pytest.mark.slow
-
-
-def _launch(args: list[str], nproc: int, cache: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, HMVLM_BENCH_CACHE=str(cache))
-    for k in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
-        env.pop(k, None)
-    if nproc == 1:
-        cmd = [sys.executable, "-m", "hmvlm_bench", *args]
-    else:
-        cmd = [str(Path(sys.executable).with_name("accelerate")), "launch", "--multi_gpu", "--num_processes",
-               str(nproc), "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-               "--main_process_port", "0", "-m", "hmvlm_bench", *args]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
 
 
 def test_two_process_training_matches_one_and_resumes_across_process_counts(tmp_path: Path) -> None:
@@ -56,8 +41,8 @@ def test_two_process_training_matches_one_and_resumes_across_process_counts(tmp_
 
     original = TR._save_work
 
-    def save_then_stop(work, net, opt, step, history, elapsed):
-        original(work, net, opt, step, history, elapsed)
+    def save_then_stop(work, net, opt, step, history, elapsed, **kw):
+        original(work, net, opt, step, history, elapsed, **kw)
         if step == 5:
             raise KeyboardInterrupt("simulated crash after the step-5 checkpoint")
 
