@@ -290,7 +290,7 @@ def train_evaluator(
 @train_app.command("model")
 def train_model(
     preset: str = typer.Option("mini", help="tiny | mini | paper"),
-    variant: str = typer.Option("hmvlm", help="hmvlm | lora | full-ft | whole-body | no-zero | no-gate-loss"),
+    variant: str = typer.Option("hmvlm", help="hmvlm | lora | full-ft | whole-body | whole-body-x5 | no-zero | no-gate-loss"),
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: the artifact cache)."),
     steps: Optional[int] = typer.Option(None, help="Override the preset's number of steps."),
     data: Optional[str] = typer.Option(None, "--data", help="NAME=DIR (default: synthetic)."),
@@ -298,6 +298,7 @@ def train_model(
     random_weights: bool = typer.Option(False, "--random-weights", help="paper preset: random weights at real shapes (smoke test)."),
     num_layers: Optional[int] = typer.Option(None, "--num-layers", help="with --random-weights: cut every tower to N layers (CPU tests)."),
     tokenizer_preset: Optional[str] = typer.Option(None, "--tokenizer-preset", help="Motion/pose tokenizer sizes from another preset (e.g. tiny for a quick paper smoke test)."),
+    model_args: Optional[list[str]] = typer.Option(None, "--model-args", help="Local model folders k=v[,k=v]: llm_path, clip_text_path, clip_vision_path (or clip_path for both); the paper preset needs them."),
 ) -> None:
     """Multi-task instruction tuning (t2m + m2t + pose + general) of HMVLM or a baseline.
 
@@ -309,7 +310,8 @@ def train_model(
     setup_launched_process()
     extra = {k: v for k, v in (("num_layers", num_layers), ("tokenizer_preset", tokenizer_preset)) if v}
     path = _trainer("model")(preset=preset, variant=variant, out=out, steps=steps, data=data,
-                             cache_dir=cache_dir, random_weights=random_weights, **extra)
+                             cache_dir=cache_dir, random_weights=random_weights,
+                             model_args=parse_kv_list(model_args, "--model-args"), **extra)
     typer.echo(str(path))
 
 

@@ -9,6 +9,7 @@ with micro-batch 2, AdamW lr 3e-3 cosine); see /work/shared/DESIGN.md sec. 3.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
 
 from hmvlm_bench.errors import UserError, did_you_mean
@@ -185,3 +186,50 @@ VARIANT_DELTAS: dict[str, dict[str, Any]] = {
     "no-zero": dict(zero_expert=False, num_experts=4),
     "no-gate-loss": dict(gating_loss=False),
 }
+
+
+# ------------------------------------------------------------------------------- local model paths
+# paper preset inputs: config field, value that needs a path, model arg, what it is
+PAPER_PATHS = (("llm", "path", "llm_path", "Vicuna-7B / Gemma-2-2b-it HF folder"),
+               ("gate_encoder", "clip", "clip_text_path", "CLIP ViT-L/14 text tower folder"),
+               ("vision", "clip", "clip_vision_path", "CLIP ViT-L/14 vision tower folder"))
+
+
+def truthy(value: Any) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def path_overrides(args: dict[str, Any]) -> dict[str, Any]:
+    """Config overrides from model args (`llm_path`, `clip_path`, `clip_text_path`,
+    `clip_vision_path`, `steps`): the one mapping used by evaluation (`--model-args`) and
+    training (`train model --model-args`)."""
+    over: dict[str, Any] = {}
+    if args.get("llm_path"):
+        over.update(llm="path", llm_path=str(args["llm_path"]))
+    if args.get("clip_path"):
+        over.update(gate_encoder_path=str(args["clip_path"]), vision_path=str(args["clip_path"]))
+    if args.get("clip_text_path"):
+        over["gate_encoder_path"] = str(args["clip_text_path"])
+    if args.get("clip_vision_path"):
+        over["vision_path"] = str(args["clip_vision_path"])
+    if args.get("steps"):
+        over["steps"] = int(args["steps"])
+    return over
+
+
+def missing_paths(preset: str, args: dict[str, Any]) -> list[str]:
+    """The local model folders a preset needs that `args` does not give (paper: the LLM and
+    both CLIP towers), each as the `--model-args` to add; empty with random weights."""
+    if truthy(args.get("random_weights", False)):
+        return []
+    values = PRESET_VALUES.get(preset, {})
+    missing: list[str] = []
+    for field_name, needs, arg, what in PAPER_PATHS:
+        if values.get(field_name) != needs:
+            continue
+        given = args.get(arg) or (args.get("clip_path") if arg.startswith("clip_") else None)
+        if not given:
+            missing.append(f"--model-args {arg}=DIR ({what})")
+        elif not Path(str(given)).is_dir():
+            missing.append(f"--model-args {arg}={given} (no such directory)")
+    return missing

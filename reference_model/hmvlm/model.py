@@ -23,17 +23,10 @@ import numpy as np
 from hmvlm_bench.contracts import (BenchModel, Capability, CaptionRequest, MotionRequest, PoseRequest, Prediction,
                                    TokenizeRequest, stable_hash)
 from hmvlm_bench.errors import UserError
+from reference_model.hmvlm.config import missing_paths, path_overrides, truthy
 
 KNOWN_ARGS = ("checkpoint", "llm_path", "clip_path", "clip_text_path", "clip_vision_path", "random_weights",
               "num_layers", "steps", "batch_size", "decoding", "train_data")
-# paper preset inputs: model arg -> what it is (preflight names every missing one)
-PAPER_PATHS = (("llm", "path", "llm_path", "Vicuna-7B / Gemma-2-2b-it HF folder"),
-               ("gate_encoder", "clip", "clip_text_path", "CLIP ViT-L/14 text tower folder"),
-               ("vision", "clip", "clip_vision_path", "CLIP ViT-L/14 vision tower folder"))
-
-
-def _truthy(value: Any) -> bool:
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
 @dataclass
@@ -76,46 +69,23 @@ class HMVLMModel(BenchModel):
 
         a = ctx.model_args
         over: dict[str, Any] = {}
-        if _truthy(a.get("random_weights", False)):
+        if truthy(a.get("random_weights", False)):
             from reference_model.paper_shapes import random_overrides
 
             if ctx.preset.name != "paper":
                 raise UserError("random_weights=true is for the paper preset (real shapes, random weights)")
             over.update(random_overrides(int(a["num_layers"]) if a.get("num_layers") else None))
-        if a.get("llm_path"):
-            over.update(llm="path", llm_path=str(a["llm_path"]))
-        if a.get("clip_path"):
-            over.update(gate_encoder_path=str(a["clip_path"]), vision_path=str(a["clip_path"]))
-        if a.get("clip_text_path"):
-            over["gate_encoder_path"] = str(a["clip_text_path"])
-        if a.get("clip_vision_path"):
-            over["vision_path"] = str(a["clip_vision_path"])
-        if a.get("steps"):
-            over["steps"] = int(a["steps"])
+        over.update(path_overrides(a))
         return HMVLMConfig.for_preset(ctx.preset.name, cls.variant, **over)
 
     @classmethod
     def preflight(cls, ctx: Any) -> list[str]:
         """Missing local model folders of the preset (paper: LLM and both CLIP towers)."""
-        from reference_model.hmvlm.config import PRESET_VALUES
-
         a = ctx.model_args
         if a.get("checkpoint"):
             ok = Path(str(a["checkpoint"])).is_dir()
             return [] if ok else [f"--model-args checkpoint={a['checkpoint']} (no such directory)"]
-        if _truthy(a.get("random_weights", False)):
-            return []
-        values = PRESET_VALUES.get(ctx.preset.name, {})
-        missing: list[str] = []
-        for field_name, needs, arg, what in PAPER_PATHS:
-            if values.get(field_name) != needs:
-                continue
-            given = a.get(arg) or (a.get("clip_path") if arg.startswith("clip_") else None)
-            if not given:
-                missing.append(f"--model-args {arg}=DIR ({what})")
-            elif not Path(str(given)).is_dir():
-                missing.append(f"--model-args {arg}={given} (no such directory)")
-        return missing
+        return missing_paths(ctx.preset.name, a)
 
     @classmethod
     def _train_data(cls, ctx: Any) -> str:

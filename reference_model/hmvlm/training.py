@@ -38,7 +38,7 @@ from hmvlm_bench.checkpoint_io import (
 )
 from hmvlm_bench.errors import UserError
 from reference_model.hmvlm import templates as T
-from reference_model.hmvlm.config import HMVLMConfig
+from reference_model.hmvlm.config import HMVLMConfig, missing_paths, path_overrides
 from reference_model.hmvlm.instruct_data import InstructData, Sample
 
 MODEL_FORMAT = 1
@@ -54,20 +54,36 @@ def make_store(cache_dir: Path | str | None = None) -> Any:
                          (shipped,) if shipped.is_dir() else ())
 
 
-def resolve_data(preset: str, data: str | None, store: Any) -> tuple[Path, str, str]:
-    """'NAME=DIR' or None (the preset's synthetic set) -> (root, name, fingerprint)."""
+def resolve_data(preset: str, data: str | list[str] | None, store: Any,
+                 default: str | None = None) -> tuple[Path, str, str]:
+    """`--data NAME=DIR` (or None: `default`, else the preset's dataset, synthetic below
+    `paper`) -> (root, name, fingerprint)."""
+    from hmvlm_bench.cli.args import parse_data_paths
     from hmvlm_bench.context import DataCatalog
     from hmvlm_bench.presets import get_preset
 
-    paths: dict[str, Path] = {}
-    name = "synthetic"
-    if data:
-        name, sep, path = str(data).partition("=")
-        if not sep or not path:
-            raise UserError(f"--data expects NAME=DIR, got {data!r}")
-        paths[name] = Path(path).expanduser()
-    catalog = DataCatalog(get_preset(preset), store, paths)
+    paths = parse_data_paths([data] if isinstance(data, str) else data)
+    if len(paths) > 1:
+        raise UserError(f"training takes one dataset, got --data for {', '.join(paths)}")
+    p = get_preset(preset)
+    name = next(iter(paths), None) or default or p.dataset or "synthetic"
+    catalog = DataCatalog(p, store, paths)
     return catalog.root(name), name, catalog.fingerprint(name)
+
+
+def training_preflight(preset: str, data: str | list[str] | None, model_args: dict[str, Any]) -> None:
+    """Name every missing input of a training run in one line, before any work starts."""
+    from hmvlm_bench.cli.args import parse_data_paths
+    from hmvlm_bench.presets import get_preset
+
+    dataset = get_preset(preset).dataset
+    paths = parse_data_paths([data] if isinstance(data, str) else data)
+    missing = [f"--data {name}={path} (no such directory)" for name, path in paths.items() if not path.is_dir()]
+    if dataset is not None and not paths:
+        missing.append(f"--data {dataset}=DIR")
+    missing += missing_paths(preset, model_args)
+    if missing:
+        raise UserError(f"preset '{preset}' is missing: " + "; ".join(missing))
 
 
 def tokenizer_key(preset: str, variant: str, data_fp: str, steps: int | None = None) -> dict[str, Any]:
@@ -428,14 +444,27 @@ def run_training(cfg: HMVLMConfig, root: Path, data_fp: str, store: Any, out: Pa
     return out
 
 
+TRAIN_MODEL_ARGS = ("llm_path", "clip_path", "clip_text_path", "clip_vision_path")
+
+
 def train_model(preset: str = "mini", variant: str = "hmvlm", out: Path | str | None = None,
-                steps: int | None = None, data: str | None = None, cache_dir: Path | str | None = None,
-                random_weights: bool = False, progress: bool = True, **overrides: Any) -> Path:
+                steps: int | None = None, data: str | list[str] | None = None, cache_dir: Path | str | None = None,
+                random_weights: bool = False, progress: bool = True, model_args: dict[str, Any] | None = None,
+                **overrides: Any) -> Path:
     """Trainer "model": train HMVLM or a baseline variant; returns the checkpoint folder.
 
     Without `out` the checkpoint is an artifact of the store (found if already built or
-    shipped); with `out` it is written there (resuming from `out/work`).
+    shipped); with `out` it is written there (resuming from `out/work`). `model_args` gives
+    the local model folders (`llm_path`, `clip_text_path`, `clip_vision_path`, as `run
+    --model-args`); the `paper` preset names every missing one up front.
     """
+    args = dict(model_args or {})
+    unknown = sorted(set(args) - set(TRAIN_MODEL_ARGS))
+    if unknown:
+        raise UserError(f"train model --model-args: unknown {', '.join(unknown)} (known: {', '.join(TRAIN_MODEL_ARGS)})")
+    if not random_weights:
+        training_preflight(preset, data, args)
+    overrides = {**path_overrides(args), **overrides}
     num_layers = overrides.pop("num_layers", None)
     if random_weights:
         from reference_model.paper_shapes import random_overrides
@@ -449,7 +478,8 @@ def train_model(preset: str = "mini", variant: str = "hmvlm", out: Path | str | 
     if random_weights and cfg.llm != "path":
         raise UserError("--random-weights is for the paper preset (real shapes, random weights)")
     store = make_store(cache_dir)
-    root, _, data_fp = resolve_data(preset, data, store)
+    # the random-weights smoke test exercises the GPU path on the synthetic set
+    root, _, data_fp = resolve_data(preset, data, store, "synthetic" if random_weights else None)
     if out is not None:
         out = Path(out)
         return run_training(cfg, root, data_fp, store, out, out / "work", random_weights, progress)

@@ -37,6 +37,29 @@ def test_paper_preflight_reports_a_wrong_path_and_accepts_given_ones(capsys: pyt
     assert err.endswith(f"is missing: --model-args llm_path={tmp_path}/nope (no such directory)")
 
 
+def test_paper_training_without_files_exits_2_naming_every_missing_path(capsys: pytest.CaptureFixture[str],
+                                                                        tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "model", "--preset", "paper", "--variant", "full-ft", "--cache-dir", str(cache)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    for need in ("--data humanml3d=DIR", "llm_path=DIR", "clip_text_path=DIR", "clip_vision_path=DIR"):
+        assert need in err
+    (tmp_path / "clip").mkdir()
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "model", "--preset", "paper", "--cache-dir", str(cache), "--data", f"humanml3d={tmp_path}/no",
+              "--model-args", f"llm_path={tmp_path}/clip,clip_path={tmp_path}/clip"])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.strip().endswith(f"is missing: --data humanml3d={tmp_path}/no (no such directory)")
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "model", "--preset", "tiny", "--model-args", "lm_path=x"])
+    assert exc.value.code == 2
+    assert "unknown lm_path" in capsys.readouterr().err
+    assert not cache.exists()  # nothing was built
+
+
 def test_random_weights_need_no_files_and_only_the_paper_preset() -> None:
     from hmvlm_bench.errors import UserError
     from reference_model import paper_shapes as P
