@@ -217,16 +217,18 @@ def path_overrides(args: dict[str, Any]) -> dict[str, Any]:
     return over
 
 
-def missing_paths(preset: str, args: dict[str, Any]) -> list[str]:
-    """The local model folders a preset needs that `args` does not give (paper: the LLM and
-    both CLIP towers), each as the `--model-args` to add; empty with random weights."""
+def missing_paths(preset: str, args: dict[str, Any], variant: str = "hmvlm") -> list[str]:
+    """The local model folders a preset's variant needs that `args` does not give (paper:
+    the LLM, the CLIP text tower for the MoE gate, the CLIP vision tower), each as the
+    `--model-args` to add; empty with random weights."""
     if truthy(args.get("random_weights", False)):
         return []
-    values = PRESET_VALUES.get(preset, {})
+    values = {**PRESET_VALUES.get(preset, {}), **VARIANT_DELTAS.get(variant, {})}
+    adapter = values.get("adapter", HMVLMConfig.adapter)  # the dataclass default (moe_lora)
     missing: list[str] = []
     for field_name, needs, arg, what in PAPER_PATHS:
-        if values.get(field_name) != needs:
-            continue
+        if values.get(field_name) != needs or (field_name == "gate_encoder" and adapter != "moe_lora"):
+            continue  # a plain LoRA / full fine-tune has no gate
         given = args.get(arg) or (args.get("clip_path") if arg.startswith("clip_") else None)
         if not given:
             missing.append(f"--model-args {arg}=DIR ({what})")

@@ -85,7 +85,7 @@ class HMVLMModel(BenchModel):
         if a.get("checkpoint"):
             ok = Path(str(a["checkpoint"])).is_dir()
             return [] if ok else [f"--model-args checkpoint={a['checkpoint']} (no such directory)"]
-        return missing_paths(ctx.preset.name, a)
+        return missing_paths(ctx.preset.name, a, cls.variant)
 
     @classmethod
     def _train_data(cls, ctx: Any) -> str:

@@ -71,7 +71,7 @@ def resolve_data(preset: str, data: str | list[str] | None, store: Any,
     return catalog.root(name), name, catalog.fingerprint(name)
 
 
-def training_preflight(preset: str, data: str | list[str] | None, model_args: dict[str, Any]) -> None:
+def training_preflight(preset: str, variant: str, data: str | list[str] | None, model_args: dict[str, Any]) -> None:
     """Name every missing input of a training run in one line, before any work starts."""
     from hmvlm_bench.cli.args import parse_data_paths
     from hmvlm_bench.presets import get_preset
@@ -81,7 +81,7 @@ def training_preflight(preset: str, data: str | list[str] | None, model_args: di
     missing = [f"--data {name}={path} (no such directory)" for name, path in paths.items() if not path.is_dir()]
     if dataset is not None and not paths:
         missing.append(f"--data {dataset}=DIR")
-    missing += missing_paths(preset, model_args)
+    missing += missing_paths(preset, model_args, variant)
     if missing:
         raise UserError(f"preset '{preset}' is missing: " + "; ".join(missing))
 
@@ -463,7 +463,7 @@ def train_model(preset: str = "mini", variant: str = "hmvlm", out: Path | str | 
     if unknown:
         raise UserError(f"train model --model-args: unknown {', '.join(unknown)} (known: {', '.join(TRAIN_MODEL_ARGS)})")
     if not random_weights:
-        training_preflight(preset, data, args)
+        training_preflight(preset, variant, data, args)
     overrides = {**path_overrides(args), **overrides}
     num_layers = overrides.pop("num_layers", None)
     if random_weights:

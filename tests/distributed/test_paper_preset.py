@@ -45,8 +45,12 @@ def test_paper_training_without_files_exits_2_naming_every_missing_path(capsys: 
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
-    for need in ("--data humanml3d=DIR", "llm_path=DIR", "clip_text_path=DIR", "clip_vision_path=DIR"):
+    for need in ("--data humanml3d=DIR", "llm_path=DIR", "clip_vision_path=DIR"):
         assert need in err
+    assert "clip_text_path" not in err  # a full fine-tune has no prompt gate
+    with pytest.raises(SystemExit):
+        main(["train", "model", "--preset", "paper", "--variant", "hmvlm", "--cache-dir", str(cache)])
+    assert "clip_text_path=DIR" in capsys.readouterr().err
     (tmp_path / "clip").mkdir()
     with pytest.raises(SystemExit) as exc:
         main(["train", "model", "--preset", "paper", "--cache-dir", str(cache), "--data", f"humanml3d={tmp_path}/no",
