@@ -100,3 +100,12 @@ def test_constant_replications_get_no_spurious_test():
 
     delta, lo, hi, p, test, note = _one(Path("/nonexistent"), "t2m", "fid", rf("a", 1.0), rf("b", 1.5), 0)
     assert delta == 0.5 and p is None and test == "none" and "identical" in note
+    # MM-Dist: the same distances averaged in another batch order differ in the last bits
+    noisy = rf("c", 6.777)
+    noisy.metrics["fid"].values = [6.777, 6.777 + 8.9e-16, 6.777 - 8.9e-16]
+    delta, lo, hi, p, test, note = _one(Path("/nonexistent"), "t2m", "fid", rf("a", 6.770), noisy, 0)
+    assert p is None and test == "none"
+    # a real spread still gets its Welch test
+    spread = rf("d", 6.777)
+    spread.metrics["fid"].values = [6.70, 6.78, 6.85]
+    assert _one(Path("/nonexistent"), "t2m", "fid", rf("a", 6.770), spread, 0)[4] == "welch-t"
