@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -79,9 +80,23 @@ class ArtifactStore:
 
 @contextmanager
 def _file_lock(path: Path) -> Iterator[None]:
-    with open(path, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+    """Exclusive lock; the holder's pid is in the file, so a waiter can say whom it waits for
+    (a model another process is training can take half an hour)."""
+    with open(path, "a+") as fh:
         try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "?"
+            logging.getLogger("hmvlm_bench").warning(
+                "waiting for process %s, which is building %s (lock %s)", holder, path.parent.name + "/" +
+                path.name.removeprefix(".").removesuffix(".lock"), path)
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            fh.seek(0)
+            fh.truncate()
+            fh.write(str(os.getpid()))
+            fh.flush()
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)

@@ -103,3 +103,29 @@ def test_init_world_alone_is_single_process(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv("WORLD_SIZE", raising=False)
     w = init_world()
     assert (w.rank, w.size, w.is_main) == (0, 1, True)
+
+
+def test_waiting_for_a_build_names_the_process_holding_it(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+    import os
+    import threading
+
+    from hmvlm_bench.artifacts import ArtifactStore
+
+    store = ArtifactStore(tmp_path / "cache")
+    started, release = threading.Event(), threading.Event()
+
+    def slow(tmp: Path) -> None:
+        started.set()
+        release.wait(10)
+        (tmp / "payload.txt").write_text("ok")
+
+    builder = threading.Thread(target=store.get_or_build, args=("demo", {"x": 1}, slow))
+    builder.start()
+    assert started.wait(10)
+    threading.Timer(0.3, release.set).start()
+    with caplog.at_level(logging.WARNING, logger="hmvlm_bench"):
+        path = store.get_or_build("demo", {"x": 1}, lambda tmp: pytest.fail("built twice"))
+    builder.join(10)
+    assert (path / "payload.txt").read_text() == "ok"
+    assert f"waiting for process {os.getpid()}, which is building demo/" in caplog.text
