@@ -122,6 +122,9 @@ class Forgetting(Task):
             base = self._base_scores(base_args, ctx)
             # the base LLM's own row: its scores are the (cached) base scores
             tuned = base if getattr(backend, "is_base", False) else self._run(backend, ctx)
+        # MoE models: where the gate sent general-language prompts (paper Table 3: the zero
+        # expert takes ~all the weight there); rows: every scored context of the suites
+        mean_gate = getattr(backend, "mean_gate", lambda: None)()
         metrics: dict[str, MetricValue] = {}
         rel_drops: list[float] = []
         samples: list[dict[str, Any]] = []
@@ -160,6 +163,7 @@ class Forgetting(Task):
                      "hash": stable_hash(self._suite_versions())},
             extra={"base_model": base_args, "base_results": base["results"],
                    "tuned_results": tuned["results"],
+                   **({"gate_weights": {"general": mean_gate}} if mean_gate is not None else {}),
                    "note": ("forgetting = mean over suites of the relative degradation of the headline "
                             "metric (bits/byte, accuracy, retention ROUGE-L), in %; positive = forgot")},
         )

@@ -39,6 +39,8 @@ class LMView:
     name: str = "hmvlm"
     fingerprint: str = ""
     base_args: dict | None = None  # how lm-eval builds the untouched base LLM (forgetting)
+    gate_sum: Any = None  # running sum of the gate weights of every routed row
+    gate_rows: int = 0
 
     @contextmanager
     def route(self, prompts: list[str]) -> Iterator[None]:
@@ -47,8 +49,19 @@ class LMView:
 
         with torch.no_grad():
             alpha = self.network.gate_weights(prompts)
+        if alpha is not None:
+            a = alpha.detach().double().sum(0).cpu()
+            self.gate_sum = a if self.gate_sum is None else self.gate_sum + a
+            self.gate_rows += int(alpha.shape[0])
         with self.network.routed(alpha):
             yield
+
+    def mean_gate(self) -> list[float] | None:
+        """Mean gate weight per expert (zero expert first) over every row routed so far
+        (what paper Table 3 reports for general dialogue); None for non-MoE models."""
+        if self.gate_sum is None or self.gate_rows == 0:
+            return None
+        return [round(float(x), 6) for x in self.gate_sum / self.gate_rows]
 
 
 class HMVLMModel(BenchModel):
