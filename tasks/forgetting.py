@@ -150,9 +150,13 @@ class Forgetting(Task):
                     if name == HEADLINE[suite]:
                         # forgetting is positive when the tuned model got worse
                         rel_drops.append(-d["relative"] if hib else d["relative"])
+            # per item, under the metric's own name too, so `compare` pairs two models' items
+            # (sample_id) in a bootstrap test instead of comparing suite means alone
+            by_field = {item_field: name for _, name, _, item_field in SUITE_METRICS[suite] if item_field}
             for s in t_s:
-                samples.append({"suite": suite, "doc_id": s.get("doc_id"),
-                                **{f: s[f] for f in ("acc", "rouge_l_f", "prefix_match") if f in s}})
+                samples.append({"sample_id": f"{suite}/{s.get('doc_id')}", "suite": suite, "doc_id": s.get("doc_id"),
+                                **{f: s[f] for f in ("acc", "rouge_l_f", "prefix_match") if f in s},
+                                **{name: s[f] for f, name in by_field.items() if f in s}})
         if not rel_drops:
             raise UserError("forgetting: no suite produced a relative change")
         metrics["forgetting"] = MetricValue(100.0 * sum(rel_drops) / len(rel_drops), None, False,

@@ -93,7 +93,7 @@ def gate_weights(board: Board, out_dir: Path) -> Figure | None:
     plt = _plt()
     models = sorted(per_model)
     fig, axes = plt.subplots(1, len(models), figsize=(4.2 * len(models), 0.5 * max(
-        len(v) for v in per_model.values()) + 1.8), squeeze=False)
+        len(v) for v in per_model.values()) + 1.8), squeeze=False, gridspec_kw={"wspace": 0.4})
     for ax, m in zip(axes[0], models):
         kinds = sorted(per_model[m])
         width = max(len(v) for v in per_model[m].values())
@@ -113,7 +113,9 @@ def gate_weights(board: Board, out_dir: Path) -> Figure | None:
     fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8, label="mean gate weight")
     path = _save(fig, out_dir / "plots" / "gate_weights.png")
     return Figure("Gate weights per task", path,
-                  "Mean soft gate weight per expert and prompt kind (E0 is the zero expert in HMVLM).")
+                  "Mean soft gate weight per expert and prompt kind. E0 is the expert the gating loss "
+                  "pulls general prompts to: the zero expert when the model has one (HMVLM), a "
+                  "trainable LoRA expert otherwise (no-zero).")
 
 
 def metric_bars(tb: TaskBoard, out_dir: Path) -> Figure | None:

@@ -70,7 +70,7 @@ def test_paired_bootstrap_and_na(results_tree: Path) -> None:
     part = next(r for r in rows if r.metric == "mse_torso")  # no samples field, no CI
     assert part.p_value is None and part.test == "none"
     rows = compare_rows(results_tree, "hmvlm", variants=["lora"], tasks=["forgetting"])
-    assert rows[0].p_value is None and rows[0].ci_low == pytest.approx(0.22 - np.hypot(0.01, 0.01))
+    assert rows[0].p_value is None and rows[0].ci_low == pytest.approx(22.0 - np.hypot(1.0, 1.0))
     md = compare_results(results_tree, "hmvlm", ["lora"], ["forgetting"], "md")
     assert "| n/a | n/a | none [^1] |" in md and "[^1]: p-value n/a: no replication values" in md
 

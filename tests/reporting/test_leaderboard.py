@@ -31,7 +31,7 @@ def test_main_table_bold_best_and_missing(results_tree: Path, tmp_path: Path) ->
     assert not gt[1].startswith("**")  # the reference row is never ranked (0.801 > 0.780)
     assert lora[2] == "—[^missing]" and gt[3] == "—[^missing]"
     assert "[^missing]: —" in md
-    assert hmvlm[3].startswith("**0.030") and lora[3] == "0.250 ± 0.010"
+    assert hmvlm[3].startswith("**3.0 ± ") and lora[3] == "25.0 ± 1.0"
     # reconstruction: one non-reference model is not a ranking
     assert not hmvlm[2].startswith("**")
 
@@ -105,3 +105,25 @@ def test_provenance_footer(results_tree: Path, tmp_path: Path) -> None:
 def test_empty_results_dir(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     assert "No result files yet." in write_markdown_leaderboard(tmp_path / "empty", tmp_path).read_text()
+
+
+def test_display_spec_names_only_metrics_the_registered_tasks_emit() -> None:
+    """leaderboard.yaml is a display layer: a metric name there that no task emits renders
+    nothing and silently drops plots (the forgetting trade-off plot read `forgetting_rel`,
+    which the task never wrote)."""
+    from hmvlm_bench.plugins import load_registries
+    from hmvlm_bench.reporting.spec import load_spec
+
+    spec = load_spec()
+    tasks = load_registries().tasks
+    declared: dict[str, set[str]] = {}
+    for name, shown in spec.tasks.items():
+        cls = tasks.get(name)
+        declared[name] = {m.name for m in cls.metrics}
+        assert shown.main_metric == cls.main_metric, name
+        unknown = [m.name for m in shown.metrics if m.name not in declared[name]]
+        assert not unknown, f"{name}: {unknown} not among {sorted(declared[name])}"
+    trade = spec.plots["forgetting_vs_quality"]
+    for axis in ("x", "y"):
+        assert trade[axis]["metric"] in declared[trade[axis]["task"]], axis
+    assert set(spec.plots["body_part_metrics"]) <= declared[spec.plots["body_part_task"]]

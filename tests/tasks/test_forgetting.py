@@ -24,6 +24,15 @@ def test_base_llm_forgets_nothing(tmp_path: Path):
         assert r.metrics[name].value == r.metrics[f"{name}_base"].value
     assert r.extra["base_model"] == {"model": "base", "preset": "tiny"}
     assert r.dataset["suites"] == ["hmvlm_news_ppl", "hmvlm_knowledge_mc", "hmvlm_retention"]
+    # items carry a unique id and their metric by name, which `compare` pairs across models
+    from hmvlm_bench.results import load_samples
+
+    items = load_samples(tmp_path, "base-llm", "forgetting")
+    ids = [s["sample_id"] for s in items]
+    assert len(ids) == len(set(ids)) == 6 and "hmvlm_knowledge_mc/0" in ids
+    mc = [s for s in items if s["suite"] == "hmvlm_knowledge_mc"]
+    assert all(s["knowledge_acc"] == s["acc"] for s in mc)
+    assert all("retention_rouge_l" in s for s in items if s["suite"] == "hmvlm_retention")
 
 
 def test_unknown_suite_is_a_user_error():
