@@ -302,9 +302,9 @@ def train_model(
 ) -> None:
     """Multi-task instruction tuning (t2m + m2t + pose + general) of HMVLM or a baseline.
 
-    Multi-GPU: `accelerate launch [--config_file F] -m hmvlm_bench train model ...` (DDP;
-    FSDP through an accelerate FSDP config); the batch stays the preset's (paper: 32 from
-    micro-batch 2), split over the processes."""
+    Multi-GPU: `accelerate launch --multi_gpu --num_processes N -m hmvlm_bench train model ...` (DDP), or with `--config_file baselines/accelerate/fsdp_full_ft.yaml` (FSDP2, for the 7B full fine-tune). The batch stays the preset's (paper: 32 from micro-batch 2), split over the processes; checkpoints hold full tensors and resume under any process count.
+
+    The paper preset needs `--data humanml3d=DIR` and `--model-args llm_path=DIR,...` (named up front when missing)."""  # noqa: E501
     from hmvlm_bench.distributed import setup_launched_process
 
     setup_launched_process()
