@@ -94,3 +94,26 @@ def test_bertscore_empty_caption_scores_zero_not_crash():
 
     f1 = bertscore_f1(["a man walks", ""], [["a person walks forward"], ["a man runs"]])
     assert f1[1] == 0.0 and 0.3 < f1[0] <= 1.0
+
+
+def test_bertscore_does_not_depend_on_the_process_hash_seed() -> None:
+    """bert-score batches sentences in `set` order; with batches of several sentences the
+    score changed with PYTHONHASHSEED (i.e. run to run). Ours must not."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import numpy as np, torch; torch.set_num_threads(1)\n"
+            "from hmvlm_bench.metrics.text import bertscore_f1\n"
+            "rng = np.random.default_rng(0)\n"
+            "w = 'a person walks forward turns left jumps twice in place man waves his hand runs back sits'.split()\n"
+            "s = lambda: ' '.join(rng.choice(w, size=int(rng.integers(4, 14))))\n"
+            "c = [s() for _ in range(48)]\n"
+            "r = [[s() for _ in range(3)] for _ in range(48)]\n"
+            "print(repr(float(bertscore_f1(c, r).sum())))")
+    outs = set()
+    for seed in ("0", "1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        outs.add(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                                check=True).stdout.strip())
+    assert len(outs) == 1, outs
