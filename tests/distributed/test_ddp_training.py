@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from launching import launch as _launch
 
-pytestmark = pytest.mark.slow
+# in the CI tier (~30 s each on 2 cores): the acceptance runs these launches
 
 
 def test_two_process_training_matches_one_and_resumes_across_process_counts(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from launching import REPO, launch
 
-pytestmark = pytest.mark.slow
+# in the CI tier (~30 s each on 2 cores): the acceptance runs these launches
 
 CONFIG = REPO / "baselines" / "accelerate" / "fsdp_full_ft.yaml"
 ARGS = ["train", "model", "--preset", "tiny", "--variant", "full-ft", "--steps", "6"]

@@ -1,4 +1,4 @@
-"""`accelerate launch` with 2 CPU processes gives the same metrics as one process (slow).
+"""`accelerate launch` with 2 CPU processes gives the same metrics as one process.
 
 The same commands by hand (CPU-only machine):
     hmvlm-bench run --tasks t2m --preset tiny --models ground-truth,random -o D1
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
+# in the CI tier (~30 s each on 2 cores): the issue's acceptance runs these launches
 
 TASKS = "t2m,m2t,pose_from_image,reconstruction"
 ARGS = ["run", "--tasks", TASKS, "--preset", "tiny", "--models", "ground-truth,random", "--no-progress"]
