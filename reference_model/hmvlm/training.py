@@ -280,7 +280,6 @@ class _Step(torch.nn.Module):
         base = getattr(net.llm, "get_base_model", lambda: net.llm)()
         self._no_split_modules = list(getattr(base, "_no_split_modules", None) or [])
         self.__dict__["pixels"] = pixels  # not an argument: DDP would copy every image to the GPU each call
-
         self.sharded = False  # set after `accelerator.prepare` (FSDP2)
 
     def forward(self, batch: dict[str, torch.Tensor], samples: list[Sample], device: Any) -> dict[str, torch.Tensor]:
