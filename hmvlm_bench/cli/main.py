@@ -222,6 +222,7 @@ def compare(
     baseline: str = typer.Option(..., "--baseline", help="Model the variants are compared to."),
     variants: Optional[str] = typer.Option(None, help="Comma-separated models (default: all others)."),
     tasks: Optional[str] = typer.Option(None, help="Comma-separated tasks (default: all)."),
+    metrics: Optional[str] = typer.Option(None, help="Comma-separated metrics to report (default: all); Holm corrects over the tests shown."),
     format: str = typer.Option("md", "--format", "-f", help="md | tex"),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the table here as well as printing it."),
 ) -> None:
@@ -229,7 +230,7 @@ def compare(
     from hmvlm_bench.reporting.compare import compare_results
 
     text = compare_results(results, baseline, parse_csv(variants) or None,
-                           parse_csv(tasks) or None, format)
+                           parse_csv(tasks) or None, format, parse_csv(metrics) or None)
     typer.echo(text)
     if out is not None:
         from hmvlm_bench.results import atomic_write_text

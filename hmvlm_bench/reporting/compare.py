@@ -125,7 +125,10 @@ def _one(results_dir: Path, task: str, metric: str, base: ResultFile, var: Resul
 
 
 def compare_rows(results_dir: Path, baseline: str, variants: list[str] | None = None,
-                 tasks: list[str] | None = None, seed: int = 0) -> list[ComparisonRow]:
+                 tasks: list[str] | None = None, seed: int = 0,
+                 metrics: list[str] | None = None) -> list[ComparisonRow]:
+    """One row per (task, variant, metric); `metrics` keeps only those (the Holm family is
+    then the tests of the table you report, not of every diagnostic metric)."""
     results_dir = Path(results_dir)
     results = iter_results(results_dir)
     spec = load_spec()
@@ -148,6 +151,12 @@ def compare_rows(results_dir: Path, baseline: str, variants: list[str] | None = 
                                 + did_you_mean(t, base_tasks))
     order = {t: i for i, t in enumerate(spec.tasks)}
     task_list = sorted(tasks or base_tasks, key=lambda t: (order.get(t, len(order)), t))
+    if metrics:
+        have = {m for t in task_list for m in by[(baseline, t)].metrics}
+        unknown = [m for m in metrics if m not in have]
+        if unknown:
+            raise UserError(f"no result of '{baseline}' has metric(s) {', '.join(unknown)}"
+                            + did_you_mean(unknown[0], sorted(have)))
     rows: list[ComparisonRow] = []
     for task in task_list:
         base = by[(baseline, task)]
@@ -161,7 +170,7 @@ def compare_rows(results_dir: Path, baseline: str, variants: list[str] | None = 
             if var is None:
                 continue
             for metric in metric_order:
-                if metric not in var.metrics:
+                if metric not in var.metrics or (metrics and metric not in metrics):
                     continue
                 md = known.get(metric)
                 better = (md.better if md and md.better else
@@ -256,11 +265,11 @@ def render_compare_latex(rows: list[ComparisonRow], baseline: str) -> str:
 
 
 def compare_results(results_dir: Path, baseline: str, variants: list[str] | None,
-                    tasks: list[str] | None, fmt: str) -> str:
+                    tasks: list[str] | None, fmt: str, metrics: list[str] | None = None) -> str:
     """The ablation table as Markdown (`md`) or LaTeX (`tex`)."""
     if fmt not in ("md", "tex"):
         raise UserError(f"unknown compare format '{fmt}' (md | tex)")
-    rows = compare_rows(Path(results_dir), baseline, variants, tasks)
+    rows = compare_rows(Path(results_dir), baseline, variants, tasks, metrics=metrics)
     if fmt == "md":
         return render_compare_markdown(rows, baseline)
     return render_compare_latex(rows, baseline)

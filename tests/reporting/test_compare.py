@@ -109,3 +109,17 @@ def test_constant_replications_get_no_spurious_test():
     spread = rf("d", 6.777)
     spread.metrics["fid"].values = [6.70, 6.78, 6.85]
     assert _one(Path("/nonexistent"), "t2m", "fid", rf("a", 6.770), spread, 0)[4] == "welch-t"
+
+
+def test_metrics_filter_sets_the_holm_family(results_tree: Path) -> None:
+    from hmvlm_bench.errors import UserError
+
+    full = compare_rows(results_tree, "hmvlm", variants=["lora"], tasks=["t2m"])
+    only = compare_rows(results_tree, "hmvlm", variants=["lora"], tasks=["t2m"], metrics=["fid"])
+    assert {r.metric for r in full} == {"r_precision_top3", "fid", "diversity"}
+    assert [r.metric for r in only] == ["fid"]
+    fid = next(r for r in full if r.metric == "fid")
+    assert only[0].p_value == fid.p_value
+    assert only[0].p_holm == pytest.approx(only[0].p_value)  # a family of one: no correction
+    with pytest.raises(UserError, match="no result of 'hmvlm' has metric"):
+        compare_rows(results_tree, "hmvlm", tasks=["t2m"], metrics=["fdi"])
