@@ -299,7 +299,7 @@ def train_model(
     random_weights: bool = typer.Option(False, "--random-weights", help="paper preset: random weights at real shapes (smoke test)."),
     num_layers: Optional[int] = typer.Option(None, "--num-layers", help="with --random-weights: cut every tower to N layers (CPU tests)."),
     tokenizer_preset: Optional[str] = typer.Option(None, "--tokenizer-preset", help="Motion/pose tokenizer sizes from another preset (e.g. tiny for a quick paper smoke test)."),
-    model_args: Optional[list[str]] = typer.Option(None, "--model-args", help="Local model folders k=v[,k=v]: llm_path, clip_text_path, clip_vision_path (or clip_path for both); the paper preset needs them."),
+    model_args: Optional[list[str]] = typer.Option(None, "--model-args", help="k=v[,k=v]: local model folders llm_path, clip_text_path, clip_vision_path (or clip_path for both; the paper preset needs them) and train_seed (default 0)."),
 ) -> None:
     """Multi-task instruction tuning (t2m + m2t + pose + general) of HMVLM or a baseline.
 

@@ -199,10 +199,12 @@ def truthy(value: Any) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
-def path_overrides(args: dict[str, Any]) -> dict[str, Any]:
+def model_arg_overrides(args: dict[str, Any]) -> dict[str, Any]:
     """Config overrides from model args (`llm_path`, `clip_path`, `clip_text_path`,
-    `clip_vision_path`, `steps`): the one mapping used by evaluation (`--model-args`) and
-    training (`train model --model-args`)."""
+    `clip_vision_path`, `steps`, `train_seed`): the one mapping used by evaluation
+    (`--model-args`) and training (`train model --model-args`). `train_seed` seeds training
+    (data order, adapter init, vision CNN, general prompts): another seed is another
+    checkpoint. (`run --seed` is a different thing: the evaluation's request seeds.)"""
     over: dict[str, Any] = {}
     if args.get("llm_path"):
         over.update(llm="path", llm_path=str(args["llm_path"]))
@@ -214,6 +216,11 @@ def path_overrides(args: dict[str, Any]) -> dict[str, Any]:
         over["vision_path"] = str(args["clip_vision_path"])
     if args.get("steps"):
         over["steps"] = int(args["steps"])
+    if args.get("train_seed") not in (None, ""):
+        try:
+            over["seed"] = int(args["train_seed"])
+        except ValueError:
+            raise UserError(f"model arg train_seed={args['train_seed']!r} is not an integer") from None
     return over
 
 

@@ -23,10 +23,10 @@ import numpy as np
 from hmvlm_bench.contracts import (BenchModel, Capability, CaptionRequest, MotionRequest, PoseRequest, Prediction,
                                    TokenizeRequest, stable_hash)
 from hmvlm_bench.errors import UserError
-from reference_model.hmvlm.config import missing_paths, path_overrides, truthy
+from reference_model.hmvlm.config import missing_paths, model_arg_overrides, truthy
 
 KNOWN_ARGS = ("checkpoint", "llm_path", "clip_path", "clip_text_path", "clip_vision_path", "random_weights",
-              "num_layers", "steps", "batch_size", "decoding", "train_data")
+              "num_layers", "steps", "train_seed", "batch_size", "decoding", "train_data")
 
 
 @dataclass
@@ -88,7 +88,7 @@ class HMVLMModel(BenchModel):
             if ctx.preset.name != "paper":
                 raise UserError("random_weights=true is for the paper preset (real shapes, random weights)")
             over.update(random_overrides(int(a["num_layers"]) if a.get("num_layers") else None))
-        over.update(path_overrides(a))
+        over.update(model_arg_overrides(a))
         return HMVLMConfig.for_preset(ctx.preset.name, cls.variant, **over)
 
     @classmethod

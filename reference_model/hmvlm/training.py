@@ -38,7 +38,7 @@ from hmvlm_bench.checkpoint_io import (
 )
 from hmvlm_bench.errors import UserError
 from reference_model.hmvlm import templates as T
-from reference_model.hmvlm.config import HMVLMConfig, missing_paths, path_overrides
+from reference_model.hmvlm.config import HMVLMConfig, missing_paths, model_arg_overrides
 from reference_model.hmvlm.instruct_data import InstructData, Sample
 
 MODEL_FORMAT = 1
@@ -443,7 +443,7 @@ def run_training(cfg: HMVLMConfig, root: Path, data_fp: str, store: Any, out: Pa
     return out
 
 
-TRAIN_MODEL_ARGS = ("llm_path", "clip_path", "clip_text_path", "clip_vision_path")
+TRAIN_MODEL_ARGS = ("llm_path", "clip_path", "clip_text_path", "clip_vision_path", "train_seed")
 
 
 def train_model(preset: str = "mini", variant: str = "hmvlm", out: Path | str | None = None,
@@ -463,7 +463,7 @@ def train_model(preset: str = "mini", variant: str = "hmvlm", out: Path | str | 
         raise UserError(f"train model --model-args: unknown {', '.join(unknown)} (known: {', '.join(TRAIN_MODEL_ARGS)})")
     if not random_weights:
         training_preflight(preset, variant, data, args)
-    overrides = {**path_overrides(args), **overrides}
+    overrides = {**model_arg_overrides(args), **overrides}
     num_layers = overrides.pop("num_layers", None)
     if random_weights:
         from reference_model.paper_shapes import random_overrides

@@ -37,3 +37,4 @@ def test_models_without_a_gate_report_none() -> None:
     with view.route(["a"]):
         pass
     assert view.mean_gate() is None
+
