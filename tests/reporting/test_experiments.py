@@ -67,7 +67,8 @@ def test_shipped_studies_parse() -> None:
     assert z.spec.baseline == "hmvlm" and z.spec.tasks == ["forgetting", "t2m"]
     assert {n: v.model for n, v in z.variants.items()} == {
         "hmvlm": "hmvlm", "no-zero": "no-zero", "no-gate-loss": "no-gate-loss", "lora": "lora",
-        "full-ft": "full-ft"}
+        "full-ft": "full-ft", "hmvlm-seed1": "hmvlm", "no-zero-seed1": "no-zero"}
+    assert z.variants["hmvlm-seed1"].model_args == {"train_seed": "1"}
     t = load_experiment(REPO / "experiments" / "tokenizer")
     assert t.variants["whole-body-x5"].model_for("reconstruction") == "tokenizer-whole-body-x5"
     assert t.variants["whole-body-x5"].model_for("t2m") == "whole-body-x5"
