@@ -60,9 +60,18 @@ def forgetting_vs_quality(board: Board, out_dir: Path) -> Figure | None:
         return None
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5.5, 4))
-    for m, xv, xe, yv, ye in pts:
+    xs, ys = [p[1] for p in pts], [p[3] for p in pts]
+    span_x, span_y = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 1.0
+    for i, (m, xv, xe, yv, ye) in enumerate(pts):
         ax.errorbar(xv, yv, xerr=xe, yerr=ye, fmt="o", capsize=3)
-        ax.annotate(m, (xv, yv), textcoords="offset points", xytext=(5, 5), fontsize=8)
+        # label on the side away from the nearest other point, so close points stay readable
+        others = [((xs[j] - xv) / span_x, (ys[j] - yv) / span_y) for j in range(len(pts)) if j != i]
+        dx, dy = min(others, key=lambda d: d[0] ** 2 + d[1] ** 2) if others else (-1.0, -1.0)
+        right, up = dx <= 0, dy <= 0
+        if (xv - min(xs)) / span_x < 0.15 or (max(xs) - xv) / span_x < 0.15:
+            right = (xv - min(xs)) / span_x < 0.15  # at an edge: label towards the inside
+        ax.annotate(m, (xv, yv), textcoords="offset points", xytext=(5 if right else -5, 5 if up else -11),
+                    ha="left" if right else "right", fontsize=8)
     ax.set_xlabel(x.get("label", x["metric"]))
     ax.set_ylabel(y.get("label", y["metric"]))
     ax.set_title("Forgetting vs motion quality (up-left is better)")
