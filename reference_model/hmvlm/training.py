@@ -54,15 +54,21 @@ def make_store(cache_dir: Path | str | None = None) -> Any:
                          (shipped,) if shipped.is_dir() else ())
 
 
+def _data_paths(data: str | list[str] | None) -> dict[str, Path]:
+    """`--data NAME=DIR` (one string or the CLI's list) -> {name: path}."""
+    from hmvlm_bench.cli.args import parse_data_paths
+
+    return parse_data_paths([data] if isinstance(data, str) else data)
+
+
 def resolve_data(preset: str, data: str | list[str] | None, store: Any,
                  default: str | None = None) -> tuple[Path, str, str]:
     """`--data NAME=DIR` (or None: `default`, else the preset's dataset, synthetic below
     `paper`) -> (root, name, fingerprint)."""
-    from hmvlm_bench.cli.args import parse_data_paths
     from hmvlm_bench.context import DataCatalog
     from hmvlm_bench.presets import get_preset
 
-    paths = parse_data_paths([data] if isinstance(data, str) else data)
+    paths = _data_paths(data)
     if len(paths) > 1:
         raise UserError(f"training takes one dataset, got --data for {', '.join(paths)}")
     p = get_preset(preset)
@@ -73,11 +79,10 @@ def resolve_data(preset: str, data: str | list[str] | None, store: Any,
 
 def training_preflight(preset: str, variant: str, data: str | list[str] | None, model_args: dict[str, Any]) -> None:
     """Name every missing input of a training run in one line, before any work starts."""
-    from hmvlm_bench.cli.args import parse_data_paths
     from hmvlm_bench.presets import get_preset
 
     dataset = get_preset(preset).dataset
-    paths = parse_data_paths([data] if isinstance(data, str) else data)
+    paths = _data_paths(data)
     missing = [f"--data {name}={path} (no such directory)" for name, path in paths.items() if not path.is_dir()]
     if dataset is not None and not paths:
         missing.append(f"--data {dataset}=DIR")

@@ -24,3 +24,29 @@ def launch(args: list[str], nproc: int, cache: Path, config_file: Path | None = 
         cmd = [*accelerate, "--num_processes", str(nproc), "--mixed_precision", "no", "--main_process_port", "0",
                "-m", "hmvlm_bench", *args]
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900, cwd=REPO)
+
+
+def crash_after_checkpoint(out: Path, cache: Path, step: int, **train_kwargs: object) -> None:
+    """A 1-process `train_model` into `out` that dies (KeyboardInterrupt) right after writing
+    its step-`step` checkpoint, as a killed job would: `out/work` then resumes from there."""
+    import json
+
+    import pytest
+
+    from reference_model.hmvlm import training as TR
+
+    original = TR._save_work
+
+    def save_then_stop(work, net, opt, at, history, elapsed, **kw):  # type: ignore[no-untyped-def]
+        original(work, net, opt, at, history, elapsed, **kw)
+        if at == step:
+            raise KeyboardInterrupt(f"simulated crash after the step-{step} checkpoint")
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(TR, "_save_work", save_then_stop)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            TR.train_model(out=out, cache_dir=cache, progress=False, **train_kwargs)  # type: ignore[arg-type]
+    finally:
+        mp.undo()
+    assert json.loads((out / "work" / "state.json").read_text())["step"] == step

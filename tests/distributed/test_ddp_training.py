@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+from launching import crash_after_checkpoint
 from launching import launch as _launch
 
 # in the CI tier (~30 s each on 2 cores): the acceptance runs these launches
@@ -37,24 +38,8 @@ def test_two_process_training_matches_one_and_resumes_across_process_counts(tmp_
 
     # resume with another process count: stop a 1-process run right after its step-5
     # checkpoint (tiny checkpoints every 5 steps), then finish it with 2 processes
-    from reference_model.hmvlm import training as TR
-
-    original = TR._save_work
-
-    def save_then_stop(work, net, opt, step, history, elapsed, **kw):
-        original(work, net, opt, step, history, elapsed, **kw)
-        if step == 5:
-            raise KeyboardInterrupt("simulated crash after the step-5 checkpoint")
-
     resumed = tmp_path / "resumed"
-    mp = pytest.MonkeyPatch()
-    mp.setattr(TR, "_save_work", save_then_stop)
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            TR.train_model(preset="tiny", steps=6, out=resumed, cache_dir=cache, progress=False)
-    finally:
-        mp.undo()
-    assert json.loads((resumed / "work" / "state.json").read_text())["step"] == 5
+    crash_after_checkpoint(resumed, cache, 5, preset="tiny", steps=6)
     fin = _launch([*args, "--out", str(resumed)], 2, cache)
     assert fin.returncode == 0, fin.stderr[-3000:]
     log3 = json.loads((resumed / "train_log.json").read_text())

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from launching import REPO, launch
+from launching import REPO, crash_after_checkpoint, launch
 
 # in the CI tier (~30 s each on 2 cores): the acceptance runs these launches
 
@@ -27,7 +27,6 @@ def _tensors(path: Path) -> dict:
 def test_fsdp_full_ft_matches_one_process_and_resumes_a_one_process_run(tmp_path: Path) -> None:
     import torch
 
-    from reference_model.hmvlm import training as TR
     from reference_model.hmvlm.network import load_network
 
     cache = tmp_path / "cache"
@@ -53,21 +52,8 @@ def test_fsdp_full_ft_matches_one_process_and_resumes_a_one_process_run(tmp_path
     assert load_network(tmp_path / "fsdp").cfg.adapter == "full"
 
     # a 1-process run stopped after its step-5 checkpoint, finished under FSDP (moments scattered)
-    original = TR._save_work
-
-    def save_then_stop(work, net, opt, step, history, elapsed, **kw):
-        original(work, net, opt, step, history, elapsed, **kw)
-        if step == 5:
-            raise KeyboardInterrupt("simulated crash after the step-5 checkpoint")
-
     resumed = tmp_path / "resumed"
-    mp = pytest.MonkeyPatch()
-    mp.setattr(TR, "_save_work", save_then_stop)
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            TR.train_model(preset="tiny", variant="full-ft", steps=6, out=resumed, cache_dir=cache, progress=False)
-    finally:
-        mp.undo()
+    crash_after_checkpoint(resumed, cache, 5, preset="tiny", variant="full-ft", steps=6)
     fin = launch([*ARGS, "--out", str(resumed)], 2, cache, CONFIG)
     assert fin.returncode == 0, fin.stderr[-3000:]
     log3 = json.loads((resumed / "train_log.json").read_text())
