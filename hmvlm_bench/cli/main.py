@@ -348,26 +348,6 @@ def data_validate(data: list[str] = typer.Option(..., "--data", help="NAME=DIR")
 
 
 def main(argv: list[str] | None = None) -> None:
-    import click
+    from hmvlm_bench.cli.exits import run_cli
 
-    debug = bool(os.environ.get("HMVLM_BENCH_DEBUG")) or "--debug" in (argv or sys.argv[1:])
-    try:
-        # with standalone_mode=False click returns the code of a typer.Exit instead of exiting
-        rc = app(args=argv, standalone_mode=False)
-        sys.exit(rc if isinstance(rc, int) else 0)
-    except UserError as exc:
-        if debug:
-            raise
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        typer.echo("aborted", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(2)
-    except KeyboardInterrupt:
-        typer.echo("interrupted: finished results are kept; rerun to resume", err=True)
-        sys.exit(130)
+    sys.exit(run_cli(app, argv))
