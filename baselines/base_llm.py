@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hmvlm_bench.contracts import BenchModel, Capability
+from hmvlm_bench.contracts import BenchModel, Capability, ModelArg
 
 
 class BaseLLM(BenchModel):
@@ -14,6 +14,7 @@ class BaseLLM(BenchModel):
 
     name = "base-llm"
     capabilities = frozenset({Capability.LANGUAGE_MODEL})
+    arguments = {"llm_path": ModelArg("local HF folder of the base LLM (paper: Vicuna-7B)", "path")}
 
     @classmethod
     def base_args(cls, ctx: Any) -> dict[str, str]:

@@ -24,6 +24,7 @@ class GroundTruthModel(BenchModel):
     name = "ground-truth"
     capabilities = _MOTION_CAPS
     oracle = True  # the runner passes targets only to oracles
+    arguments: dict = {}  # reads no model args
 
     @staticmethod
     def _targets(requests: Sequence[Any]) -> list[Any]:
@@ -52,6 +53,7 @@ class RandomModel(BenchModel):
 
     name = "random"
     capabilities = _MOTION_CAPS
+    arguments: dict = {}  # reads no model args
 
     def _train(self, dataset: str):
         return self.ctx.data.get(dataset, "train")

@@ -94,6 +94,35 @@ def hide_targets(requests: Sequence[Any]) -> list[Any]:
 # ------------------------------------------------------------------------------- models
 
 
+@dataclass(frozen=True)
+class ModelArg:
+    """One `--model-args` key a model accepts; `kind` checks the value before work starts
+    (hmvlm_bench.preflight), so `steps=abc` fails in one line, not deep inside training."""
+
+    help: str
+    kind: str = "str"  # str | int | bool | path
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None  # for kind int
+
+    def problem(self, value: str) -> str | None:
+        """Why `value` is not acceptable, or None."""
+        if self.choices and value not in self.choices:
+            return "expected one of " + " | ".join(self.choices)
+        if self.kind == "int":
+            try:
+                n = int(value)
+            except ValueError:
+                return "not an integer"
+            if self.minimum is not None and n < self.minimum:
+                return f"must be >= {self.minimum}"
+        if self.kind == "bool" and value.strip().lower() not in _BOOL_WORDS:
+            return "expected true or false"
+        return None
+
+
+_BOOL_WORDS = ("1", "0", "true", "false", "yes", "no", "on", "off")
+
+
 class BenchModel(ABC):
     """A model under evaluation. Subclasses set `capabilities` and implement those methods.
 
@@ -104,6 +133,8 @@ class BenchModel(ABC):
     name: ClassVar[str] = "unnamed"
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     oracle: ClassVar[bool] = False  # True only for the ground-truth row
+    # the `--model-args` keys it reads; None = undeclared (any key passes: third-party plugins)
+    arguments: ClassVar[dict[str, ModelArg] | None] = None
 
     def __init__(self, ctx: "ModelContext") -> None:
         self.ctx = ctx
@@ -111,7 +142,14 @@ class BenchModel(ABC):
     @classmethod
     def spec(cls, ctx: "ModelContext") -> dict[str, Any]:
         """Everything that changes this model's answers (configs, artifact keys, args)."""
-        return {"name": cls.name, "preset": ctx.preset.name, "args": dict(ctx.model_args)}
+        return {"name": cls.name, "preset": ctx.preset.name, "args": cls.own_args(ctx)}
+
+    @classmethod
+    def own_args(cls, ctx: "ModelContext") -> dict[str, str]:
+        """The model args this model reads (all of them when undeclared): only these may
+        change its fingerprint, so `--model-args checkpoint=D` leaves ground-truth cached."""
+        return {k: str(v) for k, v in ctx.model_args.items()
+                if cls.arguments is None or k in cls.arguments}
 
     @classmethod
     def fingerprint(cls, ctx: "ModelContext") -> str:

@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from hmvlm_bench.errors import UserError
+from hmvlm_bench.preflight import check_model_args
 from hmvlm_bench.registry import Registries
 from hmvlm_bench.results import (atomic_write_text, dump_result, load_result, result_path,
                                  samples_path)
@@ -191,6 +192,7 @@ def run_experiment(folder: Path, cfg: RunConfig, regs: Registries, world: Any = 
             regs.models.canonical(v.model_for(t))
         for t in tasks:
             regs.tasks.canonical(t)
+        check_model_args(v.model_args, {m: regs.models.get(m) for m in {v.model_for(t) for t in tasks}})
     out_dir = Path(cfg.output_dir)
     summary = RunSummary()
     is_main = world is None or getattr(world, "is_main", True)

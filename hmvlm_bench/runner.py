@@ -19,6 +19,7 @@ from hmvlm_bench.artifacts import ArtifactStore, default_cache_dir
 from hmvlm_bench.context import DataCatalog, ModelContext, TaskContext, World
 from hmvlm_bench.contracts import BenchModel, Capability, Task, TaskResult, hide_targets
 from hmvlm_bench.errors import UserError
+from hmvlm_bench.preflight import check_device, check_model_args, check_writable_dir
 from hmvlm_bench.presets import get_preset
 from hmvlm_bench.provenance import git_hash, package_versions
 from hmvlm_bench.registry import Registries
@@ -130,10 +131,19 @@ def run(cfg: RunConfig, regs: Registries, world: World | None = None) -> RunSumm
     world = world or World()
     preset = get_preset(cfg.preset)
     device = cfg.device or preset.device
-    artifacts = ArtifactStore(cfg.cache_dir or default_cache_dir(), tuple(cfg.shipped_artifacts))
-    data = DataCatalog(preset, artifacts, dict(cfg.data))
+    # user errors stop here, before any folder is made or anything is loaded
+    check_device(device)
+    check_writable_dir(cfg.output_dir, "output dir")
+    cache_dir = cfg.cache_dir or default_cache_dir()
+    check_writable_dir(cache_dir, "cache dir")
     task_names = expand_tasks(cfg.tasks, regs)
     model_names = expand_models(cfg.models, regs)
+    if not task_names or not model_names:
+        raise UserError("nothing to run: " + ("--tasks" if not task_names else "--models")
+                        + " is empty (give names, or 'all')")
+    check_model_args(cfg.model_args, {n: regs.models.get(n) for n in model_names})
+    artifacts = ArtifactStore(cache_dir, tuple(cfg.shipped_artifacts))
+    data = DataCatalog(preset, artifacts, dict(cfg.data))
     tasks: list[Task] = [regs.tasks.get(n)(cfg.task_options.get(n)) for n in task_names]
     for t, n in zip(tasks, task_names):
         if t.name != n:  # a registry alias must not change where results land

@@ -95,6 +95,10 @@ def run(
         device=device, cache_dir=cache_dir, shipped_artifacts=(SHIPPED,) if SHIPPED.is_dir() else (),
         progress=progress, debug=bool(os.environ.get("HMVLM_BENCH_DEBUG")),
     )
+    if report_dir is not None:
+        from hmvlm_bench.preflight import check_writable_dir
+
+        check_writable_dir(report_dir, "--report-dir")
     if experiment is not None:
         from hmvlm_bench.experiments import run_experiment
 
@@ -310,9 +314,15 @@ def train_model(
 
     setup_launched_process()
     extra = {k: v for k, v in (("num_layers", num_layers), ("tokenizer_preset", tokenizer_preset)) if v}
+    margs = parse_kv_list(model_args, "--model-args")
+    if margs:  # the variant is a registered model: its declared args, checked before training
+        from hmvlm_bench.preflight import check_model_args
+
+        regs = _registries(None)
+        check_model_args(margs, {variant: regs.models.get(variant)})
     path = _trainer("model")(preset=preset, variant=variant, out=out, steps=steps, data=data,
                              cache_dir=cache_dir, random_weights=random_weights,
-                             model_args=parse_kv_list(model_args, "--model-args"), **extra)
+                             model_args=margs, **extra)
     typer.echo(str(path))
 
 

@@ -20,13 +20,26 @@ from typing import Any, ClassVar, Iterator, Sequence
 
 import numpy as np
 
-from hmvlm_bench.contracts import (BenchModel, Capability, CaptionRequest, MotionRequest, PoseRequest, Prediction,
-                                   TokenizeRequest, stable_hash)
+from hmvlm_bench.contracts import (BenchModel, Capability, CaptionRequest, ModelArg, MotionRequest, PoseRequest,
+                                   Prediction, TokenizeRequest, stable_hash)
 from hmvlm_bench.errors import UserError
 from reference_model.hmvlm.config import missing_paths, model_arg_overrides, truthy
 
-KNOWN_ARGS = ("checkpoint", "llm_path", "clip_path", "clip_text_path", "clip_vision_path", "random_weights",
-              "num_layers", "steps", "train_seed", "batch_size", "decoding", "train_data")
+ARGUMENTS: dict[str, ModelArg] = {
+    "checkpoint": ModelArg("folder written by `train model` (instead of the preset's)", "path"),
+    "llm_path": ModelArg("local HF folder of the base LLM (paper: Vicuna-7B)", "path"),
+    "clip_path": ModelArg("CLIP folder for both the gate text tower and the vision tower", "path"),
+    "clip_text_path": ModelArg("CLIP text tower folder (the gate's encoder)", "path"),
+    "clip_vision_path": ModelArg("CLIP vision tower folder (pose from image)", "path"),
+    "random_weights": ModelArg("paper preset: random towers at the real shapes (smoke test)", "bool"),
+    "num_layers": ModelArg("with random_weights: cut every tower to N layers", "int", minimum=1),
+    "steps": ModelArg("training steps (another checkpoint)", "int", minimum=1),
+    "train_seed": ModelArg("training seed (another checkpoint)", "int"),
+    "batch_size": ModelArg("generation batch size (default 8)", "int", minimum=1),
+    "decoding": ModelArg("t2m decoding (default sample, as the HumanML3D protocol)", "str",
+                         choices=("sample", "greedy")),
+    "train_data": ModelArg("dataset the model is trained on (default synthetic)"),
+}
 
 
 @dataclass
@@ -69,6 +82,7 @@ class HMVLMModel(BenchModel):
     variant: ClassVar[str] = "hmvlm"
     capabilities = frozenset({Capability.GENERATE_MOTION, Capability.CAPTION_MOTION, Capability.ESTIMATE_POSE,
                               Capability.TOKENIZE_MOTION, Capability.LANGUAGE_MODEL})
+    arguments = ARGUMENTS
 
     def __init__(self, ctx: Any) -> None:
         super().__init__(ctx)
@@ -112,7 +126,7 @@ class HMVLMModel(BenchModel):
 
     @classmethod
     def spec(cls, ctx: Any) -> dict[str, Any]:
-        args = {k: str(v) for k, v in ctx.model_args.items() if k in KNOWN_ARGS}
+        args = cls.own_args(ctx)
         out: dict[str, Any] = {"name": cls.name, "variant": cls.variant, "preset": ctx.preset.name, "args": args}
         ckpt = ctx.model_args.get("checkpoint")
         if ckpt:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Sequence
 
-from hmvlm_bench.contracts import BenchModel, Capability, Prediction, TokenizeRequest, stable_hash
+from hmvlm_bench.contracts import BenchModel, Capability, ModelArg, Prediction, TokenizeRequest, stable_hash
 
 
 class TokenizerModel(BenchModel):
@@ -12,6 +12,7 @@ class TokenizerModel(BenchModel):
     name: ClassVar[str] = "tokenizer-body-part"
     tokenizer_variant: ClassVar[str] = "body-part"
     capabilities = frozenset({Capability.TOKENIZE_MOTION})
+    arguments = {"train_data": ModelArg("dataset the tokenizer is trained on (default synthetic)")}
 
     def __init__(self, ctx: Any) -> None:
         super().__init__(ctx)
