@@ -118,6 +118,42 @@ def evaluator_preflight(task: Any, ctx: "TaskContext") -> list[str]:
     return missing
 
 
+def protocol_option(task: Any, ctx: "TaskContext", dataset_name: str, split: str) -> str:
+    """The task's evaluation protocol (`tasks/protocols.py`): the `protocol` option, else
+    `guo` on HumanML3D/KIT-ML and `bench` on other data."""
+    from tasks import protocols as P
+
+    raw = option(task, ctx, "protocol", None)
+    if raw is not None:
+        return P.check_protocol(task.name, raw)
+    return P.default_protocol(load_split(ctx, dataset_name, split).spec.kind)
+
+
+def hashed_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """Settings as they enter a task's config (and so its hash): the `bench` protocol,
+    which is what every result before named protocols used, is left out so those results
+    stay valid; any other protocol is part of the config."""
+    from tasks import protocols as P
+
+    if settings.get("protocol") == P.BENCH:
+        return {k: v for k, v in settings.items() if k != "protocol"}
+    return settings
+
+
+def guo_tagger_problem(task: Any, ctx: "TaskContext") -> str | None:
+    """One line when the task's evaluator is Guo et al.'s official one (it must POS-tag
+    generated captions) and no tagger can be loaded; None otherwise."""
+    from hmvlm_bench.evaluators.factory import is_official_evaluator_dir
+    from hmvlm_bench.evaluators.tagging import tagger_problem
+
+    name = task.dataset(ctx)
+    path = ctx.evaluator_paths.get(name)
+    if path is None or not is_official_evaluator_dir(path, name):
+        return None
+    problem = tagger_problem()
+    return None if problem is None else f"POS tagger for generated captions (Guo et al. evaluator): {problem}"
+
+
 def evaluator_info(ev: Any) -> dict[str, Any]:
     return {"name": getattr(ev, "name", type(ev).__name__), "fingerprint": ev.fingerprint}
 

@@ -14,12 +14,20 @@ Scores:
   comparable with MotionGPT's rescaled roberta-large numbers (recorded in `extra`).
 - caption_length: mean words per generated caption.
 
-Options: replications (preset), bertscore (true), dataset.
+Protocols (`protocol` option; `tasks/protocols.py`): `bench` (synthetic default) as above;
+`guo` (HumanML3D/KIT default) captions the reference's evaluation crop of each motion and
+scores against the lemmatised token strings of its first 3 captions padded to 3
+(TM2T/MotionGPT), CIDEr tokenised on whitespace (nlg-metricverse, as MotionGPT).
+With Guo et al.'s official evaluator the generated captions are POS-tagged with spaCy
+(`hmvlm_bench.evaluators.tagging`); the preflight names a missing tagger in one line.
+
+Options: replications (preset), bertscore (true), dataset, protocol.
 Empty captions are valid (they score 0) and counted in `extra["n_empty"]`; a non-string
 caption is a model bug (ModelOutputError).
 """
 from __future__ import annotations
 
+import random
 from typing import Any, ClassVar
 
 import numpy as np
@@ -27,6 +35,7 @@ import numpy as np
 from hmvlm_bench.contracts import CaptionRequest, Capability, MetricSpec, TaskResult
 from hmvlm_bench.seeding import derive_seed
 from tasks import common as C
+from tasks import protocols as P
 
 M2T_METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("r_precision_top1", True, "R@1"),
@@ -57,18 +66,27 @@ class M2TTask(C.EvaluatedSplitTask):
     split: ClassVar[str] = "test"
 
     def _settings(self, ctx) -> dict[str, Any]:
+        dataset = self.dataset(ctx)
         return {
-            "dataset": self.dataset(ctx),
+            "dataset": dataset,
             "split": self.split,
             "limit": ctx.eval_limit,
             "replications": C.int_option(self, ctx, "replications", ctx.preset.replications, 1),
             "bertscore": C.bool_option(self, ctx, "bertscore", True),
+            "protocol": C.protocol_option(self, ctx, dataset, self.split),
         }
 
     def config(self, ctx) -> dict[str, Any]:
-        s = self._settings(ctx)
+        s = C.hashed_settings(self._settings(ctx))
         return {"name": self.name, "version": self.version, **s,
                 "evaluator": C.evaluator_info(ctx.evaluator(s["dataset"])), "options": self.options}
+
+    def preflight(self, ctx) -> list[str]:
+        missing = C.evaluator_preflight(self, ctx)
+        problem = C.guo_tagger_problem(self, ctx)
+        if problem:
+            missing.append(problem)
+        return missing
 
     def evaluate(self, model, ctx) -> TaskResult:
         from hmvlm_bench.metrics.text import caption_metrics, tokenize
@@ -78,9 +96,25 @@ class M2TTask(C.EvaluatedSplitTask):
         ev = ctx.evaluator(s["dataset"])
         idx = C.select_subset(ds.ids, s["limit"])
         items = [ds[i] for i in ctx.track(idx, f"{self.name}: load", total=len(idx))]
-        refs = [[c.text for c in it.captions] for it in items]
-        reqs = [CaptionRequest(sample_id=it.id, dataset=s["dataset"], features=it.features,
-                               seed=derive_seed(ctx.seed, it.id), target=r) for it, r in zip(items, refs)]
+        guo = s["protocol"] == P.GUO
+        crops: list[tuple[int, int]] = []
+        ref_caps = []  # the caption whose evaluator embedding is the "real" row
+        for it in items:
+            rng = random.Random(derive_seed(ctx.seed, "m2t-guo", it.id))
+            if guo:  # reference order: draw the caption, then the crop
+                ref_caps.append(rng.choice(it.captions))
+                crops.append(P.guo_crop(it.length, rng))
+            else:
+                ref_caps.append(it.captions[0])
+                crops.append((0, it.length))
+        motions = [it.features[a:a + n] for it, (a, n) in zip(items, crops)]
+        if guo:
+            refs = [P.guo_references([c.tokens if c.tokens else tuple(c.text.lower().split()) for c in it.captions])
+                    for it in items]
+        else:
+            refs = [[c.text for c in it.captions] for it in items]
+        reqs = [CaptionRequest(sample_id=it.id, dataset=s["dataset"], features=m,
+                               seed=derive_seed(ctx.seed, it.id), target=r) for it, m, r in zip(items, motions, refs)]
         preds = C.call_model(model.caption_motion, reqs, ctx, self.name)
 
         texts: list[str] = []
@@ -92,10 +126,9 @@ class M2TTask(C.EvaluatedSplitTask):
         n_empty = sum(1 for t in texts if not t)  # scored (as 0), never dropped
         proto = C.MatchingProtocol.for_n(len(items))
 
-        gen_emb = C.embed_texts(ev, texts)
-        motion_emb = C.embed_motions(ev, ds, [it.features for it in items])
-        ref_emb = C.embed_texts(ev, [it.captions[0].text for it in items],
-                                [it.captions[0].tokens for it in items])
+        gen_emb = C.embed_texts(ev, texts)  # no tokens: an evaluator that needs POS tags tags them
+        motion_emb = C.embed_motions(ev, ds, motions)
+        ref_emb = C.embed_texts(ev, [c.text for c in ref_caps], [c.tokens for c in ref_caps])
         seed = derive_seed(ctx.seed, self.name, "replications")
         rows = C.replicated_matching(gen_emb, motion_emb, s["replications"], seed, proto.batch_size)
         metrics = {k: C.summary_metric(v, k != "mm_dist") for k, v in rows.items()}
@@ -106,7 +139,8 @@ class M2TTask(C.EvaluatedSplitTask):
         # COCO caption evaluation does for human captions); single-reference items keep theirs.
         oracle = bool(getattr(getattr(model, "unwrapped", model), "oracle", False))
         score_refs = [[x for x in r if x.strip() != t] or r for r, t in zip(refs, texts)] if oracle else refs
-        text = caption_metrics(texts, score_refs, bertscore=s["bertscore"])
+        text = caption_metrics(texts, score_refs, bertscore=s["bertscore"],
+                               cider_tokenizer=P.whitespace_tokens if guo else None)
         for k, v in text.items():
             if k in _TEXT_NAMES:
                 metrics[_TEXT_NAMES[k]] = C.point_metric(100.0 * v, True, len(items))
@@ -114,13 +148,22 @@ class M2TTask(C.EvaluatedSplitTask):
 
         dist = np.linalg.norm(gen_emb - motion_emb, axis=1)
         samples = [{"id": it.id, "caption": t, "references": r, "length": it.length,
-                    "caption_motion_distance": C.rounded(d), "n_words": len(tokenize(t))}
-                   for it, t, r, d in zip(items, texts, refs, dist)]
+                    "caption_motion_distance": C.rounded(d), "n_words": len(tokenize(t)),
+                    **({"crop": [a, n]} if guo else {})}
+                   for it, t, r, d, (a, n) in zip(items, texts, refs, dist, crops)]
+        if guo:
+            ref_note = ("lemmatised token strings of the first 3 captions, padded to 3 by repetition "
+                        "(TM2T / MotionGPT dataset_t2m_eval.py); CIDEr tokenised on whitespace")
+        else:
+            ref_note = "all captions of each motion, as written"
         extra = {
+            "eval_protocol": s["protocol"],
             "scale": "BLEU, ROUGE-L, CIDEr-D, BERTScore x100",
             "bertscore": BERTSCORE_NOTE if s["bertscore"] else "disabled",
-            "references": ("all captions of each motion (MotionGPT m2t.py)" if not oracle else
-                           "oracle row: each reference caption scored against the motion's other captions"),
+            "references": (ref_note if not oracle else
+                           f"oracle row: each reference caption scored against the motion's other captions ({ref_note})"),
+            "motion": ("the reference evaluation crop (random offset, multiple of 4 frames, one unit shorter "
+                       "with probability 1/3)" if guo else "the whole clip"),
             "reference_r_precision_top3": C.rounded(float(np.mean(ref_rows["r_precision_top3"]))),
             "reference_mm_dist": C.rounded(float(np.mean(ref_rows["mm_dist"]))),
             "n_empty": n_empty,

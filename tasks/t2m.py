@@ -14,13 +14,24 @@ true` restores the reference behaviour (replications x the generation cost). Wit
 than 32 (300) evaluated samples the R-precision batch (Diversity pairs) shrinks to n (n-1):
 recorded in `extra`; such numbers are not comparable with published ones.
 
-Options (`--task-option t2m.NAME=VALUE`): replications (preset), max_failure_rate (0.05),
-regenerate (false), multimodality (false), mm_texts (100), mm_generations (30),
-mm_pairs (10).
+Protocols (`protocol` option, `tasks/protocols.py`): the above is `bench`, the default on
+the synthetic dataset. `guo`, the default on HumanML3D/KIT-ML, is the published protocol:
+every replication re-draws each item's caption and the reference crop of its motion
+(random offset, a multiple of 4 frames, one unit shorter with probability 1/3), asks for
+a motion of the cropped length, and scores against that replication's crops; so it
+generates `replications` times. Its MultiModality draws `mm_texts` items per
+replication and samples a length per repeat with Guo et al.'s length estimator
+(`mm_length: estimator`, needs `length_est_bigru/` beside the evaluator) or uses the
+crop length for every repeat (`mm_length: gt`, as MDM does).
+
+Options (`--task-option t2m.NAME=VALUE`): protocol, replications (preset),
+max_failure_rate (0.05), regenerate (false), multimodality (false), mm_texts (100),
+mm_generations (30), mm_pairs (10), mm_length (estimator; guo only).
 """
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -29,6 +40,7 @@ from hmvlm_bench.contracts import Capability, MetricSpec, MetricValue, MotionReq
 from hmvlm_bench.errors import UserError
 from hmvlm_bench.seeding import derive_seed
 from tasks import common as C
+from tasks import protocols as P
 
 T2M_METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("r_precision_top1", True, "R@1"),
@@ -63,8 +75,10 @@ class T2MTask(C.EvaluatedSplitTask):
     # ------------------------------------------------------------------ settings
     def _settings(self, ctx) -> dict[str, Any]:
         mm = C.bool_option(self, ctx, "multimodality", False)
+        dataset = self.dataset(ctx)
+        protocol = C.protocol_option(self, ctx, dataset, self.split)
         out: dict[str, Any] = {
-            "dataset": self.dataset(ctx),
+            "dataset": dataset,
             "split": self.split,
             "variant": self.variant,
             "limit": ctx.eval_limit,
@@ -72,7 +86,10 @@ class T2MTask(C.EvaluatedSplitTask):
             "regenerate": C.bool_option(self, ctx, "regenerate", False),
             "max_failure_rate": C.float_option(self, ctx, "max_failure_rate", C.DEFAULT_MAX_FAILURE_RATE),
             "multimodality": mm,
+            "protocol": protocol,
         }
+        if protocol == P.GUO:
+            out["regenerate"] = True  # captions and crops change every replication
         if mm:
             out["mm_texts"] = C.int_option(self, ctx, "mm_texts", MM_TEXTS, 1)
             out["mm_generations"] = C.int_option(self, ctx, "mm_generations", MM_GENERATIONS, 2)
@@ -80,10 +97,33 @@ class T2MTask(C.EvaluatedSplitTask):
             if out["mm_pairs"] >= out["mm_generations"]:
                 raise UserError(f"{self.name}: mm_pairs ({out['mm_pairs']}) must be < mm_generations "
                                 f"({out['mm_generations']})")
+            if protocol == P.GUO:
+                how = str(C.option(self, ctx, "mm_length", "estimator")).strip().lower()
+                if how not in ("estimator", "gt"):
+                    raise UserError(f"{self.name}: option 'mm_length' must be estimator or gt, got {how!r}")
+                out["mm_length"] = how
         return out
 
-    def config(self, ctx) -> dict[str, Any]:
+    def preflight(self, ctx) -> list[str]:
+        missing = super().preflight(ctx)
+        if missing:
+            return missing
         s = self._settings(ctx)
+        if s.get("mm_length") == "estimator" and self._length_estimator_file(ctx, s["dataset"]) is None:
+            missing.append(f"{self.name}: MultiModality under protocol guo samples lengths with Guo et al.'s "
+                           f"length estimator: put length_est_bigru/model/latest.tar beside the evaluator, "
+                           f"or pass --task-option {self.name}.mm_length=gt")
+        return missing
+
+    @staticmethod
+    def _length_estimator_file(ctx, dataset: str) -> Path | None:
+        from hmvlm_bench.evaluators.guo_t2m import length_estimator_path
+
+        root = ctx.evaluator_paths.get(dataset)
+        return None if root is None else length_estimator_path(root, dataset)
+
+    def config(self, ctx) -> dict[str, Any]:
+        s = C.hashed_settings(self._settings(ctx))
         ev = ctx.evaluator(s["dataset"])
         return {"name": self.name, "version": self.version, **s,
                 "evaluator": C.evaluator_info(ev), "options": self.options}
@@ -91,6 +131,8 @@ class T2MTask(C.EvaluatedSplitTask):
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, model, ctx) -> TaskResult:
         s = self._settings(ctx)
+        if s["protocol"] == P.GUO:
+            return self._evaluate_guo(model, ctx, s)
         ds = C.load_split(ctx, s["dataset"], self.split)
         ev = ctx.evaluator(s["dataset"])
         idx = C.select_subset(ds.ids, s["limit"])
@@ -132,6 +174,7 @@ class T2MTask(C.EvaluatedSplitTask):
                                    derive_seed(ctx.seed, self.name, "replications"))
         metrics["failure_rate"] = C.point_metric(len(failed) / len(items), False, len(items))
         extra: dict[str, Any] = {
+            "eval_protocol": s["protocol"],
             "protocol": ("generate once per replication (reference)" if s["regenerate"] else
                          "generate once; replications re-shuffle batches and re-draw diversity pairs "
                          "(the reference regenerates every replication)"),
@@ -166,15 +209,150 @@ class T2MTask(C.EvaluatedSplitTask):
                           dataset=C.dataset_info(ds, s["dataset"], self.split, len(items), s["limit"]),
                           evaluator=C.evaluator_info(ev))
 
-    def _request(self, item, caption, dataset: str, seed: int) -> MotionRequest:
+    # ------------------------------------------------------------------ guo protocol
+    def _guo_draw(self, ctx, item, rep: int) -> tuple[Any, int, int]:
+        """(caption, crop start, crop length) of `item` in replication `rep`: the reference
+        loader's random.choice of a caption, then its crop (`protocols.guo_crop`)."""
+        rng = random.Random(derive_seed(ctx.seed, "t2m-guo", item.id, rep))
+        cap = rng.choice(item.captions)
+        start, n = P.guo_crop(item.length, rng)
+        return cap, start, n
+
+    def _evaluate_guo(self, model, ctx, s) -> TaskResult:
+        from hmvlm_bench.metrics.motion import t2m_metrics
+
+        ds = C.load_split(ctx, s["dataset"], self.split)
+        ev = ctx.evaluator(s["dataset"])
+        idx = C.select_subset(ds.ids, s["limit"])
+        items = [ds[i] for i in ctx.track(idx, f"{self.name}: load", total=len(idx))]
+        reps, dim = s["replications"], ds.spec.feature_dim
+        failed: dict[str, str] = {}  # "<id>@<replication>" -> reason
+        rows: list[dict[str, float]] = []
+        first: dict[str, Any] = {}
+        mismatch = 0
+        for r in range(reps):
+            draws = [self._guo_draw(ctx, it, r) for it in items]
+            crops = [it.features[a:a + n] for it, (_, a, n) in zip(items, draws)]
+            reqs = [self._request(it, cap, s["dataset"], derive_seed(ctx.seed, it.id, "guo", r), features=c)
+                    for it, (cap, _, _), c in zip(items, draws, crops)]
+            preds = C.call_model(model.generate_motion, reqs, ctx, f"{self.name} (replication {r + 1}/{reps})")
+            gens: list[np.ndarray | None] = []
+            for it, c, p in zip(items, crops, preds):
+                arr, why = C.check_motion(C.pred_value(p), dim, it.id, min_len=4)
+                if why is not None:
+                    failed[f"{it.id}@{r}"] = why
+                elif arr.shape[0] != len(c):
+                    mismatch += 1
+                gens.append(arr)
+            C.enforce_failure_budget(self.name, failed, len(items) * (r + 1), s["max_failure_rate"])
+            ok = [i for i, g in enumerate(gens) if g is not None]
+            proto = C.MatchingProtocol.for_n(len(ok))
+            text_emb = C.embed_texts(ev, [draws[i][0].text for i in ok], [draws[i][0].tokens for i in ok])
+            gen_emb = C.embed_motions(ev, ds, [gens[i] for i in ok])
+            real_emb = C.embed_motions(ev, ds, crops)
+            rows.append(t2m_metrics(text_emb, gen_emb, real_emb, derive_seed(ctx.seed, self.name, "guo-rep", r),
+                                    batch_size=proto.batch_size, diversity_pairs=proto.diversity_pairs))
+            if r == 0:
+                dist = np.linalg.norm(text_emb - gen_emb, axis=1)
+                first = {"draws": draws, "gens": gens, "preds": preds, "proto": proto,
+                         "dist": {i: float(d) for i, d in zip(ok, dist)}}
+        names = {"R@1": "r_precision_top1", "R@2": "r_precision_top2", "R@3": "r_precision_top3",
+                 "FID": "fid", "MM-Dist": "mm_dist", "Diversity": "diversity"}
+        hib = {m.name: m.higher_is_better for m in T2M_METRICS}
+        metrics = {names[k]: C.summary_metric([max(0.0, row[k]) if k == "FID" else row[k] for row in rows],
+                                              hib[names[k]]) for k in names}
+        metrics["failure_rate"] = C.point_metric(len(failed) / (len(items) * reps), False, len(items) * reps)
+        extra: dict[str, Any] = {
+            "eval_protocol": P.GUO,
+            "protocol": ("guo: every replication re-draws each caption and the reference crop of its motion, "
+                         "generates at the crop length and scores against that replication's crops"),
+            **first["proto"].as_dict(),
+            "n_failed": len(failed),
+            "length_mismatch": mismatch,
+            "caption_choice": "random.Random(derive_seed(seed, 't2m-guo', id, replication)).choice(captions)",
+            "request_length": "crop length (multiple of 4; one unit shorter with probability 1/3)",
+        }
+        if s["multimodality"]:
+            mm, mm_extra = self._multimodality_guo(model, ctx, ds, ev, items, s)
+            metrics["multimodality"] = mm
+            extra.update(mm_extra)
+        gate = _mean_gate(first["preds"])
+        if gate is not None:
+            extra["gate_weights"] = {self.name: gate}
+        samples = []
+        for i, (it, (cap, a, n)) in enumerate(zip(items, first["draws"])):
+            g = first["gens"][i]
+            samples.append({
+                "id": it.id, "caption": cap.text, "length": it.length, "crop": [a, n],
+                "generated_length": None if g is None else int(g.shape[0]),
+                "text_motion_distance": C.rounded(first["dist"][i]) if i in first["dist"] else None,
+                "failed": failed.get(f"{it.id}@0"),
+                "gate": _gate_list(first["preds"][i]),
+            })
+        return TaskResult(metrics=metrics, n_samples=len(items), samples=samples, extra=extra,
+                          dataset=C.dataset_info(ds, s["dataset"], self.split, len(items), s["limit"]),
+                          evaluator=C.evaluator_info(ev))
+
+    def _multimodality_guo(self, model, ctx, ds, ev, items, s) -> tuple[MetricValue, dict[str, Any]]:
+        """Per replication (final_evaluations.py rebuilds its loaders each time): draw
+        `mm_texts` items without replacement, take that replication's caption, generate
+        `mm_generations` motions each at a sampled length (or the crop length), and
+        average `mm_pairs` pair distances (`metrics.motion.multimodality`)."""
+        from hmvlm_bench.metrics.motion import multimodality
+
+        n_texts = min(s["mm_texts"], len(items))
+        g, pairs = s["mm_generations"], s["mm_pairs"]
+        estimator = None
+        if s["mm_length"] == "estimator":
+            from hmvlm_bench.evaluators.guo_t2m import GuoLengthEstimator
+
+            path = self._length_estimator_file(ctx, s["dataset"])
+            if path is None:
+                raise UserError(f"{self.name}: mm_length=estimator needs length_est_bigru/model/latest.tar "
+                                f"beside the evaluator (or mm_length=gt)")
+            estimator = GuoLengthEstimator(path, ev.vectorizer, dataset=ds.spec.kind)
+        values = []
+        for r in range(s["replications"]):
+            rng = np.random.default_rng(derive_seed(ctx.seed, self.name, "guo-mm", r))
+            chosen = np.sort(rng.choice(len(items), n_texts, replace=False))
+            reqs = []
+            for i in chosen:
+                it = items[int(i)]
+                cap, a, n = self._guo_draw(ctx, it, r)
+                lengths = ([n] * g if estimator is None else
+                           estimator.sample_lengths(cap.tokens, g, np.random.default_rng(
+                               derive_seed(ctx.seed, it.id, "guo-mm-len", r))))
+                reqs += [self._request(it, cap, s["dataset"], derive_seed(ctx.seed, it.id, "guo-mm", r, k),
+                                       features=it.features[a:a + n], length=lengths[k]) for k in range(g)]
+            preds = C.call_model(model.generate_motion, reqs, ctx, f"{self.name} multimodality ({r + 1}/{s['replications']})")
+            arrs = []
+            for q, p in zip(reqs, preds):
+                arr, why = C.check_motion(C.pred_value(p), ds.spec.feature_dim, q.sample_id, min_len=4)
+                if why is not None:
+                    raise C.ModelOutputError(f"{self.name} multimodality: sample {q.sample_id} failed: {why}")
+                arrs.append(arr)
+            emb = C.embed_motions(ev, ds, arrs).reshape(n_texts, g, -1)
+            values.append(multimodality(emb, pairs, rng))
+        how = ("Guo et al. length estimator, a length per repeat" if estimator is not None
+               else "the crop length for every repeat (MDM)")
+        out = {"mm_texts": n_texts, "mm_generations": g, "mm_pairs": pairs, "mm_length": how}
+        if estimator is not None:
+            out["length_estimator"] = estimator.fingerprint
+        return C.summary_metric(values, True), out
+
+    def _request(self, item, caption, dataset: str, seed: int, features: np.ndarray | None = None,
+                 length: int | None = None) -> MotionRequest:
+        """`features`: the real motion the request stands for (default the whole clip; the
+        guo protocol passes its crop); `length`: frames asked for (default its length)."""
+        feats = item.features if features is None else features
         hint = None
         if self.variant == "first_token":
-            hint = item.features[:HINT_FRAMES]
+            hint = feats[:HINT_FRAMES]
         elif self.variant == "last_token":
-            hint = item.features[-HINT_FRAMES:]
+            hint = feats[-HINT_FRAMES:]
         return C.make_request(MotionRequest, sample_id=item.id, dataset=dataset, text=caption.text,
-                              length=item.length, variant=self.variant, seed=seed,
-                              target=item.features, hint=hint)
+                              length=len(feats) if length is None else int(length), variant=self.variant,
+                              seed=seed, target=feats, hint=hint)
 
     @staticmethod
     def _replicated(text_emb: np.ndarray, gen_embs: list[np.ndarray], real_emb: np.ndarray, reps: int,

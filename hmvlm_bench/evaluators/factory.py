@@ -31,6 +31,14 @@ def _official_files(root: Path, dataset: str) -> tuple[Path, Path] | None:
     return (ckpt, glove) if ckpt and glove else None
 
 
+def is_official_evaluator_dir(path: Path, dataset: str) -> bool:
+    """Whether `path` holds Guo et al.'s official evaluator files (not a contrastive one)."""
+    path = Path(path)
+    if (path / "config.json").is_file() and (path / "evaluator.safetensors").is_file():
+        return False
+    return _official_files(path, dataset) is not None
+
+
 def load_evaluator_dir(path: Path, dataset: str) -> "Evaluator":
     path = Path(path)
     if (path / "config.json").is_file() and (path / "evaluator.safetensors").is_file():

@@ -249,8 +249,11 @@ def checkpoint_state_keys() -> tuple[str, str, str]:
 class GuoT2MEvaluator(Evaluator):
     """The official evaluator behind the `Evaluator` interface.
 
-    encode_text needs HumanML3D tokens ('word/POS'); raw captions alone are not enough
-    because the reference tags POS with spaCy, which we do not bundle.
+    encode_text takes HumanML3D tokens ('word/POS'); a caption given without them (a
+    generated caption: `tokens=None`, or None in its place) is tagged with spaCy as
+    MotionGPT/TM2T tag generated captions (`hmvlm_bench.evaluators.tagging`). Without
+    spaCy's English pipeline that raises a UserError naming it; tasks check
+    `tagging.tagger_problem()` in their preflight so a run never stops half-way.
     """
 
     def __init__(self, checkpoint: str | Path, glove: str | Path | WordVectorizer, dataset: str = "t2m") -> None:
@@ -287,10 +290,16 @@ class GuoT2MEvaluator(Evaluator):
     def encode_text(self, captions: Sequence[str], tokens: Sequence[Sequence[str]] | None = None) -> np.ndarray:
         import torch
 
-        if tokens is None:
-            raise UserError("the Guo et al. evaluator needs 'word/POS' tokens for each caption")
-        if len(tokens) != len(captions):
-            raise UserError(f"{len(captions)} captions but {len(tokens)} token lists")
+        toks: list = [None] * len(captions) if tokens is None else list(tokens)
+        if len(toks) != len(captions):
+            raise UserError(f"{len(captions)} captions but {len(toks)} token lists")
+        missing = [i for i, t in enumerate(toks) if t is None]
+        if missing:
+            from hmvlm_bench.evaluators.tagging import tag_captions
+
+            for i, t in zip(missing, tag_captions([captions[i] for i in missing])):
+                toks[i] = t
+        tokens = toks
         enc = [encode_tokens(t, self.vectorizer, self.config.max_text_len) for t in tokens]
         words = torch.from_numpy(np.stack([e[0] for e in enc])).float()
         pos = torch.from_numpy(np.stack([e[1] for e in enc])).float()
@@ -318,4 +327,104 @@ class GuoT2MEvaluator(Evaluator):
             emb = self.motion(movements, torch.from_numpy(units[order]))
         out = np.empty((len(lens), self.dim))
         out[order] = emb.double().numpy()
+        return out
+
+
+# ------------------------------------------------------------------- length estimator
+
+# utils/get_opt.py: num_classes = 200 // unit_length; motion_loaders/comp_v6_model_dataset.py:
+# a sampled length below 10 units (t2m) / 6 units (kit) is re-drawn, at most twice.
+LENGTH_CLASSES = 200 // 4
+MIN_LENGTH_UNITS = {"t2m": 10, "kit": 6}
+
+
+def build_length_estimator(cfg: GuoEvaluatorConfig):
+    """networks/modules.py MotionLenEstimatorBiGRU (state-dict keys pos_emb, input_emb,
+    gru, output.{0,1,3,4,6,7,9}, hidden), randomly initialised."""
+    import torch
+    from torch import nn
+
+    class MotionLenEstimatorBiGRU(nn.Module):
+        def __init__(self, word_size: int, pos_size: int, hidden_size: int, output_size: int) -> None:
+            super().__init__()
+            self.pos_emb = nn.Linear(pos_size, word_size)
+            self.input_emb = nn.Linear(word_size, hidden_size)
+            self.gru = nn.GRU(hidden_size, hidden_size, batch_first=True, bidirectional=True)
+            nd = 512
+            self.output = nn.Sequential(
+                nn.Linear(hidden_size * 2, nd), nn.LayerNorm(nd), nn.LeakyReLU(0.2),
+                nn.Linear(nd, nd // 2), nn.LayerNorm(nd // 2), nn.LeakyReLU(0.2),
+                nn.Linear(nd // 2, nd // 4), nn.LayerNorm(nd // 4), nn.LeakyReLU(0.2),
+                nn.Linear(nd // 4, output_size),
+            )
+            self.hidden = nn.Parameter(torch.randn((2, 1, hidden_size)))
+
+        def forward(self, word_embs, pos_onehot, cap_lens):  # lengths sorted descending
+            from torch.nn.utils.rnn import pack_padded_sequence
+
+            x = self.input_emb(word_embs + self.pos_emb(pos_onehot))
+            packed = pack_padded_sequence(x, cap_lens.cpu(), batch_first=True, enforce_sorted=True)
+            _, last = self.gru(packed, self.hidden.repeat(1, x.shape[0], 1))
+            return self.output(torch.cat([last[0], last[1]], dim=-1))
+
+    return MotionLenEstimatorBiGRU(cfg.dim_word, cfg.dim_pos_ohot, 512, LENGTH_CLASSES)
+
+
+def length_estimator_path(root: str | Path, dataset: str) -> Path | None:
+    """`length_est_bigru/model/latest.tar` in the layouts the official archive unpacks to."""
+    root = Path(root)
+    sub = "kit" if dataset.startswith("kit") else "t2m"
+    for base in (root, root / sub, root.parent, root.parent.parent):
+        p = base / "length_est_bigru" / "model" / "latest.tar"
+        if p.is_file():
+            return p
+    return None
+
+
+class GuoLengthEstimator:
+    """Guo et al.'s text -> length distribution, used by the `guo` protocol to sample a
+    length per MultiModality repeat as `CompV6GeneratedDataset` does."""
+
+    def __init__(self, checkpoint: str | Path, vectorizer: WordVectorizer, dataset: str = "t2m") -> None:
+        import torch
+
+        self.config = GuoEvaluatorConfig.for_dataset(dataset)
+        path = Path(checkpoint)
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:
+            raise UserError(f"cannot load {path} as a weights-only checkpoint: {exc}") from None
+        if "estimator" not in state:
+            raise UserError(f"{path} has no 'estimator' entry (keys: {sorted(state)})")
+        self.net = build_length_estimator(self.config)
+        try:
+            self.net.load_state_dict(state["estimator"])
+        except RuntimeError as exc:
+            raise UserError(f"{path}: 'estimator' does not fit: {str(exc).splitlines()[0]}") from None
+        self.net.eval()
+        self.vectorizer = vectorizer
+        self.fingerprint = hashlib.sha256(path.read_bytes()).hexdigest()
+
+    def distribution(self, tokens: Sequence[str]) -> np.ndarray:
+        """Probabilities over length classes (units of unit_length frames) for one caption."""
+        import torch
+
+        w, p, n = encode_tokens(tokens, self.vectorizer, self.config.max_text_len)
+        with torch.no_grad():
+            logits = self.net(torch.from_numpy(w)[None].float(), torch.from_numpy(p)[None].float(),
+                              torch.tensor([n]))
+        return torch.softmax(logits[0].double(), -1).numpy()
+
+    def sample_lengths(self, tokens: Sequence[str], n: int, rng: np.random.Generator) -> list[int]:
+        """n frame counts: a class drawn from the distribution, re-drawn (at most twice)
+        while under the minimum, times unit_length."""
+        probs = self.distribution(tokens)
+        floor = MIN_LENGTH_UNITS[self.config.dataset]
+        out = []
+        for _ in range(n):
+            units = int(rng.choice(len(probs), p=probs))
+            for _ in range(2):
+                if units < floor:
+                    units = int(rng.choice(len(probs), p=probs))
+            out.append(max(units, 1) * self.config.unit_length)
         return out

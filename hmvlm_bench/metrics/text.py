@@ -25,7 +25,7 @@ import math
 import re
 import string
 from collections import Counter
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -109,7 +109,8 @@ def rouge_l(preds: Sequence[str], refs: Sequence[Sequence[str]]) -> np.ndarray:
 
 
 def cider_d(
-    preds: Sequence[str], refs: Sequence[Sequence[str]], sigma: float = CIDER_SIGMA, max_n: int = CIDER_MAX_N
+    preds: Sequence[str], refs: Sequence[Sequence[str]], sigma: float = CIDER_SIGMA, max_n: int = CIDER_MAX_N,
+    tokenizer: Callable[[str], list[str]] | None = None,
 ) -> np.ndarray:
     """Per-item CIDEr-D as in coco-caption cider_scorer.py.
 
@@ -119,10 +120,14 @@ def cider_d(
     min(w_cand, w_ref) * w_ref (clipping) / (|w_cand| |w_ref|), times
     exp(-(l_cand - l_ref)^2 / (2 sigma^2)) with l = number of bigrams as in the
     reference code. Score = 10 * mean over n of the mean over references. A zero norm
-    gives similarity 0 (the original divides by it)."""
+    gives similarity 0 (the original divides by it).
+
+    `tokenizer` defaults to `tokenize` (lower case, punctuation removed); the `guo`
+    protocol passes `str.split`, as nlg-metricverse's CIDEr (called by MotionGPT) does."""
     _check(preds, refs)
-    ref_counts = [[_ngrams(tokenize(r), max_n) for r in rs] for rs in refs]
-    hyp_counts = [_ngrams(tokenize(p), max_n) for p in preds]
+    tok = tokenize if tokenizer is None else tokenizer
+    ref_counts = [[_ngrams(tok(r), max_n) for r in rs] for rs in refs]
+    hyp_counts = [_ngrams(tok(p), max_n) for p in preds]
     df: Counter = Counter()
     for rs in ref_counts:
         df.update(set().union(*[c.keys() for c in rs]))
@@ -210,6 +215,7 @@ def caption_metrics(
     refs: list[list[str]],
     bertscore: bool = True,
     bertscore_model: str | None = None,
+    cider_tokenizer: Callable[[str], list[str]] | None = None,
 ) -> dict[str, float]:
     """All caption metrics for predictions `preds[i]` against references `refs[i]`:
     {"BLEU@1", "BLEU@4", "ROUGE-L", "CIDEr-D", "BERTScore-F1" (if bertscore),
@@ -219,7 +225,7 @@ def caption_metrics(
         "BLEU@1": corpus_bleu(preds, refs, 1),
         "BLEU@4": corpus_bleu(preds, refs, 4),
         "ROUGE-L": float(rouge_l(preds, refs).mean()),
-        "CIDEr-D": float(cider_d(preds, refs).mean()),
+        "CIDEr-D": float(cider_d(preds, refs, tokenizer=cider_tokenizer).mean()),
     }
     if bertscore:
         out["BERTScore-F1"] = float(bertscore_f1(preds, refs, model_path=bertscore_model).mean())

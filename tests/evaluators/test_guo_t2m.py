@@ -104,8 +104,12 @@ def test_load_and_encode_preserves_order(fake_assets):
     t_rev = ev.encode_text(["y", "x"], toks[::-1])
     assert t.shape == (2, 512)
     np.testing.assert_allclose(t, t_rev[::-1], atol=1e-5)
-    with pytest.raises(UserError):
-        ev.encode_text(["x"])
+    # a caption without tokens (a generated one) is POS-tagged as MotionGPT does
+    tagged = ev.encode_text(["A man walks forward."])
+    np.testing.assert_allclose(tagged, ev.encode_text(["?"], [["A/DET", "man/NOUN", "walk/VERB", "forward/ADV"]]),
+                               atol=1e-6)
+    with pytest.raises(UserError, match="token lists"):
+        ev.encode_text(["x", "y"], [["a/DET"]])
 
 
 def test_motion_length_divided_once_hand_checked(fake_assets):
