@@ -25,7 +25,7 @@ class BaseLLM(BenchModel):
 
     @classmethod
     def spec(cls, ctx: Any) -> dict[str, Any]:
-        return {"name": cls.name, "base": cls.base_args(ctx)}
+        return {"name": cls.name, "base": cls.base_args(ctx), **cls.path_digests(ctx)}
 
     def lm_backend(self) -> Any:
         from hmvlm_bench.lm_eval_adapter import build_lm_backend

@@ -30,7 +30,8 @@ class GroundTruthModel(BenchModel):
     def _targets(requests: Sequence[Any]) -> list[Any]:
         missing = [r.sample_id for r in requests if r.target is None]
         if missing:
-            raise UserError(f"ground-truth needs targets; task gave none for {missing[:3]}")
+            # a task bug (it built requests without targets): that pair fails, not the run
+            raise RuntimeError(f"ground-truth needs targets; task gave none for {missing[:3]}")
         return [r.target for r in requests]
 
     def generate_motion(self, requests: Sequence[MotionRequest]) -> list[Prediction]:
@@ -54,6 +55,22 @@ class RandomModel(BenchModel):
     name = "random"
     capabilities = _MOTION_CAPS
     arguments: dict = {}  # reads no model args
+
+    @classmethod
+    def spec(cls, ctx: Any) -> dict[str, Any]:
+        """It answers with training data, so the train split's content is part of it (a
+        user dataset whose train split changed must not be served from cache)."""
+        from pathlib import Path
+
+        train: dict[str, str] = {}
+        for name in sorted({ctx.preset.dataset or "synthetic", *ctx.data.paths}):
+            if name in ctx.data.paths and not Path(ctx.data.paths[name]).is_dir():
+                continue  # an evaluation file (e.g. h36m=FILE.npz), not a motion dataset
+            try:
+                train[name] = ctx.data.fingerprint(name, "train")
+            except UserError:  # no train split: this row cannot use the dataset anyway
+                train[name] = "unavailable"
+        return {**super().spec(ctx), "train": train}
 
     def _train(self, dataset: str):
         return self.ctx.data.get(dataset, "train")

@@ -58,11 +58,11 @@ class DataCatalog:
             self._cache[key] = load_dataset(self.root(name), split, kind=kind, name=name, limit=limit)
         return self._cache[key]
 
-    def fingerprint(self, name: str) -> str:
-        """Cheap identity of a dataset: its generator config, or the test split's content hash."""
+    def fingerprint(self, name: str, split: str = "test") -> str:
+        """Cheap identity of a dataset: its generator config, or the split's content hash."""
         if name == "synthetic" and name not in self.paths:
             return "synthetic-" + stable_hash(self.synthetic_config())
-        return self.get(name).dataset_hash()
+        return self.get(name, split).dataset_hash()
 
 
 @dataclass

@@ -142,7 +142,25 @@ class BenchModel(ABC):
     @classmethod
     def spec(cls, ctx: "ModelContext") -> dict[str, Any]:
         """Everything that changes this model's answers (configs, artifact keys, args)."""
-        return {"name": cls.name, "preset": ctx.preset.name, "args": cls.own_args(ctx)}
+        out = {"name": cls.name, "preset": ctx.preset.name, "args": cls.own_args(ctx)}
+        if cls.path_digests(ctx):
+            out["contents"] = cls.path_digests(ctx)
+        return out
+
+    @classmethod
+    def path_digests(cls, ctx: "ModelContext") -> dict[str, str]:
+        """Content digests of the folders/files named by its `path` args (a checkpoint or
+        LLM edited in place must change the fingerprint; memoised, so warm runs only stat)."""
+        from pathlib import Path
+
+        from hmvlm_bench.filehash import tree_digest
+
+        out: dict[str, str] = {}
+        for key, spec in (cls.arguments or {}).items():
+            value = ctx.model_args.get(key)
+            if spec.kind == "path" and value and Path(str(value)).exists():
+                out[key] = tree_digest(Path(str(value)), exclude=("work",))
+        return out
 
     @classmethod
     def own_args(cls, ctx: "ModelContext") -> dict[str, str]:

@@ -11,7 +11,6 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from hmvlm_bench.errors import UserError
 
 PREFIX_WORDS = 16  # reference words checked by `prefix_match`
 
@@ -78,7 +77,7 @@ def paired_bootstrap_ci(
 
     base_arr, tuned_arr = np.asarray(base_items, float), np.asarray(tuned_items, float)
     if base_arr.shape != tuned_arr.shape or base_arr.ndim != 1 or base_arr.size == 0:
-        raise UserError(
+        raise ValueError(  # a caller's bug, not the user's input: the pair fails alone
             f"paired bootstrap needs two equal, non-empty item lists (got {base_arr.shape} and {tuned_arr.shape})"
         )
     ci = bootstrap_ci(tuned_arr - base_arr, np.mean, n_resamples=n_boot, level=level, rng=seed)
@@ -112,7 +111,7 @@ def forgetting_scores(
         if metric in per_sample_base and metric in per_sample_tuned:
             items_b, items_t = per_sample_base[metric], per_sample_tuned[metric]
             if len(items_b) != len(items_t):
-                raise UserError(
+                raise ValueError(
                     f"forgetting on '{metric}': base has {len(items_b)} items, tuned {len(items_t)}"
                 )
             lo, hi = paired_bootstrap_ci(items_b, items_t, n_boot=n_boot, seed=seed)

@@ -6,25 +6,31 @@ Any model is wrapped through a small protocol (`LMBackend`): an object with `hf_
 per sample from the prompt, HMVLM sec. 3) for the batch run inside the context. Rows of
 every batch are in the same order as `prompts`.
 
-lm-eval 0.4.13 has no plugin entry points for models, so registration happens when this
-module is imported: use `python -m hmvlm_bench.lm_eval_cli ...` (same arguments as
-`lm_eval`) or call `run_suite` from Python.
+lm-eval 0.4.13 reads no plugin entry points for models; the installed package adds an
+import hook (`hmvlm_bench.lm_eval_hook`, run from a .pth file) that registers `hmvlm` when
+lm-eval loads its registry, so the stock `lm_eval --model hmvlm ...` works. Importing
+this module registers it too (`python -m hmvlm_bench.lm_eval_cli`, `run_suite`).
 """
 from __future__ import annotations
 
 import contextlib
 import json
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Iterable, Protocol, Sequence, runtime_checkable
+from typing import Any, Callable, ContextManager, Iterable, Iterator, Protocol, Sequence, runtime_checkable
 
+import lm_eval.models  # noqa: F401  (lm-eval fills its own registry only while it is empty)
 from lm_eval.api.model import TemplateLM
 from lm_eval.api.registry import register_model
 
 from hmvlm_bench.errors import UserError
+from hmvlm_bench.progress import advance, sample_bar
 
+DEFAULT_MODEL = "hmvlm"  # `--model hmvlm` scores the tuned model unless told `model=base`
+DEFAULT_PRESET = "mini"  # as `hmvlm-bench run`
 DEFAULT_BATCH_SIZE = 8
 DEFAULT_MAX_LENGTH = 2048  # caps SmolLM2's 8192 context: rolling windows stay CPU-sized
 MAX_BATCH_TOKENS = 4096  # padded tokens per scoring batch: full-vocab logits stay < 1 GB
@@ -57,17 +63,18 @@ def _offline_env() -> None:
 def build_lm_backend(model_args: dict[str, Any]) -> LMBackend:
     """Build a backend from `--model_args` (strings as lm-eval parses them).
 
-    `model=base` (default) is the preset's base LLM alone: `preset=tiny` (random tiny
-    Llama, seed `seed`), `preset=mini` (SmolLM2-135M-Instruct), or any preset with
-    `llm_path=DIR` (a local HF causal LM, e.g. Vicuna-7B). Any other `model=NAME` is a
-    model of the hmvlm-bench registry (hmvlm, lora, no-zero, ...), built for `preset`
+    `model=NAME` (default `hmvlm`, the tuned reference model) is a model of the
+    hmvlm-bench registry (hmvlm, lora, no-zero, ...), built for `preset` (default `mini`)
     with the remaining arguments as its model args; its `lm_backend()` is returned.
+    `model=base` is the preset's base LLM alone: `preset=tiny` (random tiny Llama, seed
+    `seed`), `preset=mini` (SmolLM2-135M-Instruct), or any preset with `llm_path=DIR` (a
+    local HF causal LM, e.g. Vicuna-7B).
     """
     from hmvlm_bench import assets
 
     args = {k: str(v) for k, v in model_args.items()}
-    model = args.pop("model", "base")
-    preset = args.pop("preset", "tiny")
+    model = args.pop("model", DEFAULT_MODEL)
+    preset = args.pop("preset", DEFAULT_PRESET)
     if model != "base":
         return _registry_backend(model, preset, args)
     seed = int(args.pop("seed", 0))
@@ -89,6 +96,16 @@ def build_lm_backend(model_args: dict[str, Any]) -> LMBackend:
         hf_model, tok = assets.load_smollm2()
         return HFBackend(hf_model, tok, name="smollm2-135m-instruct", fingerprint=assets.smollm2_fingerprint())
     raise UserError(f"preset '{preset}' has no built-in base LLM: pass llm_path=DIR")
+
+
+def describe_backend(backend: Any, model_args: dict[str, Any]) -> str:
+    """One line: model name, preset, fingerprint, and how to get the other kind."""
+    name = getattr(backend, "name", type(backend).__name__)
+    preset = model_args.get("preset", DEFAULT_PRESET)
+    fp = str(getattr(backend, "fingerprint", ""))[:16]
+    other = ("model=base scores the untouched base LLM" if str(model_args.get("model", DEFAULT_MODEL)) != "base"
+             else "model=hmvlm (or lora, ...) scores a tuned model")
+    return f"model '{name}' (preset {preset}{', ' + fp if fp else ''}); {other}"
 
 
 def _registry_backend(model: str, preset: str, model_args: dict[str, str]) -> LMBackend:
@@ -157,6 +174,8 @@ class HmvlmLM(TemplateLM):
 
         if backend is None:
             backend = build_lm_backend(model_args)
+            # lm-eval users pass model_args blind: say which model these scores belong to
+            print(f"hmvlm lm-eval: scoring {describe_backend(backend, model_args)}", file=sys.stderr)
         elif model_args:
             raise UserError(f"model_args {sorted(model_args)} given together with a backend object")
         if not isinstance(backend, LMBackend):
@@ -183,6 +202,16 @@ class HmvlmLM(TemplateLM):
         tok = self.tokenizer
         self.pad_token_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
         self.timings: dict[str, float] = {}
+        self.progress = True  # bars over scored/generated requests (run_suite may turn them off)
+
+    def get_model_info(self) -> dict[str, Any]:
+        """Merged into lm-eval's results `config` (which model, which weights)."""
+        b = self.backend
+        return {"hmvlm_model": getattr(b, "name", type(b).__name__),
+                "hmvlm_fingerprint": getattr(b, "fingerprint", "")}
+
+    def _bar_desc(self, kind: str) -> str:
+        return f"{getattr(self.backend, 'name', 'lm')} {kind}"
 
     # ----------------------------------------------------------------- lm-eval plumbing
     @property
@@ -248,11 +277,14 @@ class HmvlmLM(TemplateLM):
                 total = lp.gather(-1, target[:, None]).sum().item()
                 greedy = bool((lp.argmax(-1) == target).all().item())
                 results[i] = (float(total), greedy)
+            advance(len(batch))
         return [r for r in results if r is not None]
 
     def _loglikelihood_tokens(self, requests: list[tuple[tuple[str, str], list[int], list[int]]], **kwargs: Any) -> list[tuple[float, bool]]:
         start = time.perf_counter()
-        out = self._score_tokens([(ctx_str, ctx, cont) for (ctx_str, _), ctx, cont in requests])
+        with sample_bar(len(requests), self._bar_desc("loglikelihood"), enabled=self.progress and not kwargs.get("disable_tqdm"),
+                        unit="request"):
+            out = self._score_tokens([(ctx_str, ctx, cont) for (ctx_str, _), ctx, cont in requests])
         self.timings["loglikelihood_s"] = self.timings.get("loglikelihood_s", 0.0) + time.perf_counter() - start
         return out
 
@@ -271,7 +303,10 @@ class HmvlmLM(TemplateLM):
                 ctx, cont = make_disjoint_window(window)
                 windows.append((text, list(ctx), list(cont)))
                 owner.append(r)
-        scores = self._score_tokens(windows)
+        with sample_bar(len(windows), self._bar_desc("rolling loglikelihood"),
+                        enabled=self.progress and not disable_tqdm,
+                        unit="window"):
+            scores = self._score_tokens(windows)
         totals = [0.0] * len(requests)
         for r, (lp, _) in zip(owner, scores):
             totals[r] += lp
@@ -286,6 +321,13 @@ class HmvlmLM(TemplateLM):
         groups: dict[str, list[int]] = {}
         for i, req in enumerate(requests):
             groups.setdefault(repr(sorted(req.args[1].items())), []).append(i)
+        with sample_bar(len(requests), self._bar_desc("generate"), enabled=self.progress and not disable_tqdm,
+                        unit="request"):
+            self._generate_groups(requests, groups, results)
+        self.timings["generate_until_s"] = self.timings.get("generate_until_s", 0.0) + time.perf_counter() - start
+        return results
+
+    def _generate_groups(self, requests: list[Any], groups: dict[str, list[int]], results: list[str]) -> None:
         for members in groups.values():
             kwargs = dict(requests[members[0]].args[1])
             until = kwargs.pop("until", None) or []
@@ -297,8 +339,6 @@ class HmvlmLM(TemplateLM):
             for i, text in zip(members, texts):
                 results[i] = text
                 self.cache_hook.add_partial("generate_until", requests[i].args, text)
-        self.timings["generate_until_s"] = self.timings.get("generate_until_s", 0.0) + time.perf_counter() - start
-        return results
 
     def generate(self, contexts: Sequence[str], until: Sequence[str] = (), max_new_tokens: int = 48) -> list[str]:
         """Greedy continuations, cut at the first stop string or EOS (lm-eval's path, reusable)."""
@@ -317,6 +357,7 @@ class HmvlmLM(TemplateLM):
             for row, i in enumerate(batch):
                 text = self.tokenizer.decode(out[row, ids.shape[1]:], skip_special_tokens=False)
                 results[i] = _cut_at_stops(text, [*until, self.tokenizer.eos_token])
+            advance(len(batch))
         return results
 
 
@@ -337,6 +378,23 @@ def task_manager(include_path: str | Path) -> Any:
     return TaskManager(include_path=str(path), include_defaults=False)
 
 
+@contextlib.contextmanager
+def _quiet_git_probe() -> Iterator[None]:
+    """lm-eval runs `git describe` with stderr unredirected: outside a repository every run
+    printed `fatal: not a git repository`. Our results carry their own git hash, so its
+    probe is swapped for a silent one while our suites run."""
+    import lm_eval.evaluator as ev
+
+    from hmvlm_bench.provenance import git_hash
+
+    original = ev.get_git_commit_hash
+    ev.get_git_commit_hash = git_hash
+    try:
+        yield
+    finally:
+        ev.get_git_commit_hash = original
+
+
 def run_suite(
     lm_backend: LMBackend | HmvlmLM,
     tasks: list[str],
@@ -344,6 +402,7 @@ def run_suite(
     limit: int | float | None = None,
     seed: int = 0,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: bool = True,
 ) -> dict[str, Any]:
     """Run lm-eval `simple_evaluate` on our tasks; return metrics and per-sample records.
 
@@ -356,12 +415,15 @@ def run_suite(
     from lm_eval import simple_evaluate
 
     lm = lm_backend if isinstance(lm_backend, HmvlmLM) else HmvlmLM(backend=lm_backend, batch_size=batch_size)
+    lm.progress = progress
     start = time.perf_counter()
-    out = simple_evaluate(
-        model=lm, tasks=list(tasks), task_manager=task_manager(include_path), limit=limit,
-        log_samples=True, random_seed=seed, numpy_random_seed=seed, torch_random_seed=seed,
-        fewshot_random_seed=seed, bootstrap_iters=0, verbosity="WARNING",
-    )
+    # ERROR: lm-eval's WARNINGs here are notices about its CLI (--metadata, --limit), not ours
+    with _quiet_git_probe():
+        out = simple_evaluate(
+            model=lm, tasks=list(tasks), task_manager=task_manager(include_path), limit=limit,
+            log_samples=True, random_seed=seed, numpy_random_seed=seed, torch_random_seed=seed,
+            fewshot_random_seed=seed, bootstrap_iters=0, verbosity="ERROR",
+        )
     elapsed = time.perf_counter() - start
     if out is None:
         raise UserError("lm-eval returned no results")

@@ -158,6 +158,7 @@ def run(cfg: RunConfig, regs: Registries, world: World | None = None) -> RunSumm
         mctx = _model_context(cfg, preset, data, artifacts, device, world)
         model: BenchModel | None = None
         fingerprint: str | None = None
+        done = len(summary.outcomes)
         try:
             for task in tasks:
                 if task.requires not in mcls.capabilities:
@@ -183,6 +184,17 @@ def run(cfg: RunConfig, regs: Registries, world: World | None = None) -> RunSumm
                 outcome = _run_pair(cfg, task, model, mname, fingerprint, thash, tctx, preset, mcls,
                                     mctx)
                 summary.outcomes.append(outcome)
+        except UserError:
+            raise
+        except Exception as exc:  # building/loading this model failed: its pairs fail, others run
+            if cfg.debug:
+                raise
+            cause = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+            log.error("model %s failed: %s (--debug shows the traceback)", mname, cause)
+            log.debug("%s", traceback.format_exc())
+            reported = {o.task for o in summary.outcomes[done:]}
+            summary.outcomes += [PairOutcome(mname, t.name, "failed", cause) for t in tasks
+                                 if t.name not in reported and t.requires in mcls.capabilities]
         finally:
             if model is not None:
                 model.close()
@@ -220,13 +232,15 @@ def _run_pair(cfg: RunConfig, task: Task, model: BenchModel, mname: str, fingerp
     try:
         with single_thread():  # metrics bit-identical for any process count (model calls unpinned)
             res: TaskResult = task.evaluate(ModelView(model), tctx)
-    except UserError:
+    except UserError:  # the user's input: stop (the same input would fail the other pairs)
         raise
-    except Exception as exc:  # one broken pair must not lose the others' results
+    except Exception as exc:  # an internal error fails this pair alone; the run goes on
         if cfg.debug:
             raise
-        log.error("%s on %s failed: %s\n%s", mname, task.name, exc, traceback.format_exc())
-        return PairOutcome(mname, task.name, "failed", f"{type(exc).__name__}: {exc}")
+        cause = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+        log.error("%s on %s failed: %s (--debug shows the traceback)", mname, task.name, cause)
+        log.debug("%s", traceback.format_exc())
+        return PairOutcome(mname, task.name, "failed", cause)
     seconds = time.perf_counter() - t0
     if not tctx.world.is_main:
         return PairOutcome(mname, task.name, "computed", "worker rank", None, seconds)

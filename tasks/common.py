@@ -171,10 +171,14 @@ def call_model(fn: Callable[[list[Any]], list[Any]], requests: list[Any], ctx: "
                what: str) -> list[Any]:
     """Send the whole (sharded) request list to the model at once (it batches
     internally) and gather the answers of all ranks in request order."""
+    from hmvlm_bench.progress import sample_bar
     from hmvlm_bench.seeding import model_threads
 
     shard = ctx.world.shard(requests)
-    with model_threads():  # the runner pins metric code to one thread; models get them all
+    model_name = getattr(getattr(fn, "__self__", None), "name", "")
+    with model_threads(), sample_bar(len(shard), f"{model_name} {what}".strip(),
+                                     enabled=ctx.progress and ctx.world.is_main):
+        # the runner pins metric code to one thread; models get them all
         preds = list(fn(shard)) if shard else []
     if len(preds) != len(shard):
         raise ModelOutputError(f"{what}: model returned {len(preds)} predictions for {len(shard)} requests")

@@ -94,12 +94,17 @@ class Forgetting(Task):
     def _run(self, backend: Any, ctx: Any) -> dict[str, Any]:
         from hmvlm_bench.lm_eval_adapter import run_suite
 
-        return run_suite(backend, self.suites(), SUITE_DIR, limit=self.limit(ctx), seed=ctx.seed)
+        return run_suite(backend, self.suites(), SUITE_DIR, limit=self.limit(ctx), seed=ctx.seed,
+                         progress=ctx.progress and ctx.world.is_main)
 
     def _base_scores(self, base_args: dict[str, Any], ctx: Any) -> dict[str, Any]:
         from hmvlm_bench.lm_eval_adapter import build_lm_backend
 
-        key = {"base": base_args, "task": self.config(ctx), "seed": ctx.seed}
+        key: dict[str, Any] = {"base": base_args, "task": self.config(ctx), "seed": ctx.seed}
+        if base_args.get("llm_path"):  # the weights' bytes, not the folder's name
+            from hmvlm_bench.filehash import tree_digest
+
+            key["llm_contents"] = tree_digest(Path(str(base_args["llm_path"])))
 
         def build(tmp: Path) -> None:
             out = self._run(build_lm_backend(dict(base_args)), ctx)

@@ -132,6 +132,11 @@ def _print_summary(console, summary) -> None:
     skipped = summary.by_status("skipped")
     if skipped:
         console.print(f"{len(skipped)} unsupported (model, task) pair(s) skipped")
+    failed = summary.by_status("failed")
+    if failed:  # the others finished and were kept; exit 1 says the run is incomplete
+        console.print(f"{len(failed)} pair(s) failed, the others finished:")
+        for o in failed:
+            console.print(f"  {o.model} / {o.task}: {o.detail}", markup=False, highlight=False)
 
 
 # ---------------------------------------------------------------------------------- ls

@@ -177,31 +177,21 @@ class HMVLMModel(BenchModel):
         return max(1, int(self.ctx.model_args.get("batch_size", 8)))
 
     def _chunks(self, n: int, order: Sequence[int]) -> Iterator[list[int]]:
+        from hmvlm_bench.progress import advance
+
         for s in range(0, n, self.batch_size):
-            yield list(order[s:s + self.batch_size])
+            chunk = list(order[s:s + self.batch_size])
+            yield chunk
+            advance(len(chunk))  # the caller has finished this batch: feed the task's bar
 
     def _prompt_ids(self, user: str, start_marker: int | None) -> list[int]:
-        from reference_model.hmvlm.templates import chat_prompt
-
-        tok = self.net.tokenizer
-        ids = tok(chat_prompt(tok, user), add_special_tokens=False)["input_ids"]
-        return ids + ([start_marker] if start_marker is not None else [])
+        return prompt_ids(self.net, user, start_marker)
 
     def _pad_id(self) -> int:
-        tok = self.net.tokenizer
-        return int(tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id)
+        return pad_id(self.net)
 
     def _encode_motion(self, feats_raw: np.ndarray, max_frames: int = 196) -> np.ndarray:
-        """Raw (T, 263) features -> motion codes (T // l, streams)."""
-        import torch
-
-        net = self.net
-        l = net.motion_tok.downsample
-        t = (min(len(feats_raw), max_frames) // l) * l
-        if t == 0:
-            raise UserError(f"motion of {len(feats_raw)} frames is shorter than the tokenizer unit {l}")
-        x = (np.asarray(feats_raw[:t], np.float32) - net.mean) / (net.std + 1e-8)
-        return net.motion_tok.encode(torch.from_numpy(x)[None])[0].cpu().numpy()
+        return encode_motion(self.net, feats_raw, max_frames)
 
     def _gate_rows(self, alpha: Any) -> list[list[float] | None]:
         if alpha is None:

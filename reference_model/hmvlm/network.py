@@ -74,11 +74,15 @@ def llm_fingerprint(cfg: HMVLMConfig) -> str:
         from hmvlm_bench.assets import smollm2_fingerprint
 
         return smollm2_fingerprint()
-    import hashlib
+    from hmvlm_bench.filehash import tree_digest
 
     path = Path(cfg.llm_path or "")
-    blob = (path / "config.json").read_bytes() if (path / "config.json").is_file() else str(path).encode()
-    return f"path:{path.name}:{hashlib.sha256(blob).hexdigest()[:16]}"
+    if not path.is_dir():  # preflight names a missing folder; keep the key computable
+        import hashlib
+
+        return f"path:{path.name}:{hashlib.sha256(str(path).encode()).hexdigest()[:16]}"
+    # the weights' bytes, not just config.json: a folder edited in place is another model
+    return f"path:{path.name}:{tree_digest(path)}"
 
 
 def new_vocabulary(motion_streams: int, motion_k: int, pose_streams: int, pose_k: int) -> list[str]:

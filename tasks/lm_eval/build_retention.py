@@ -140,7 +140,7 @@ def build_prompts(seed: int = SEED) -> list[dict[str, Any]]:
 def build(out: Path = OUT, preset: str = "mini", seed: int = SEED, batch_size: int = 8) -> int:
     from hmvlm_bench.lm_eval_adapter import HmvlmLM, build_lm_backend
 
-    backend = build_lm_backend({"preset": preset})
+    backend = build_lm_backend({"model": "base", "preset": preset})
     lm = HmvlmLM(backend=backend, batch_size=batch_size)
     prompts = build_prompts(seed)
     inputs = [

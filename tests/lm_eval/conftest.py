@@ -25,7 +25,7 @@ def offline_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def tiny_backend(offline_env: Path) -> Any:
     from hmvlm_bench.lm_eval_adapter import build_lm_backend
 
-    return build_lm_backend({"preset": "tiny", "seed": "0"})
+    return build_lm_backend({"model": "base", "preset": "tiny", "seed": "0"})
 
 
 @pytest.fixture(scope="session")

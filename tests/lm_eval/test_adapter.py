@@ -33,9 +33,9 @@ def test_unknown_model_and_args_are_user_errors() -> None:
     with pytest.raises(UserError, match="no language-model view"):
         build_lm_backend({"model": "ground-truth"})
     with pytest.raises(UserError, match="unknown model_args"):
-        build_lm_backend({"preset": "tiny", "colour": "red"})
+        build_lm_backend({"model": "base", "preset": "tiny", "colour": "red"})
     with pytest.raises(UserError, match="preset"):
-        build_lm_backend({"preset": "huge"})
+        build_lm_backend({"model": "base", "preset": "huge"})
 
 
 def _direct_logprob(model: Any, ids: list[int], n_cont: int) -> float:
