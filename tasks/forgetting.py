@@ -71,14 +71,17 @@ class Forgetting(Task):
         return DEFAULT_LIMITS.get(ctx.preset.name)
 
     def _suite_versions(self) -> dict[str, str]:
-        # a change of a suite's data or YAML changes its hash, hence the task hash
-        out = {}
-        for s in self.suites():
-            yaml_file = SUITE_DIR / f"{s}.yaml"
-            data = sorted((SUITE_DIR / "data").glob("*"))
-            out[s] = stable_hash({"yaml": yaml_file.read_text(encoding="utf-8"),
-                                  "data": [(p.name, p.stat().st_size) for p in data]})
-        return out
+        # the bytes of a suite's YAML, its data and the scoring code (the `!function` hooks
+        # and hmvlm_bench.forgetting): an edit to any of them changes the task hash (names
+        # and sizes did not: a same-size data edit was served from cache)
+        import hmvlm_bench.forgetting as scoring
+        from hmvlm_bench.filehash import files_digest
+
+        data = files_digest(sorted((SUITE_DIR / "data").glob("*.json*")))
+        code = files_digest([SUITE_DIR / "hmvlm_utils.py", Path(scoring.__file__)])
+        return {s: stable_hash({"yaml": (SUITE_DIR / f"{s}.yaml").read_text(encoding="utf-8"),
+                                "data": data, "code": code})
+                for s in self.suites()}
 
     def config(self, ctx: Any) -> dict[str, Any]:
         return {"name": self.name, "version": self.version, "suites": self.suites(),
@@ -141,7 +144,8 @@ class Forgetting(Task):
             n_total += n
             for lm_metric, name, hib, item_field in SUITE_METRICS[suite]:
                 if lm_metric not in t_res or lm_metric not in b_res:
-                    raise UserError(f"forgetting: lm-eval returned no '{lm_metric}' for {suite}")
+                    # lm-eval's output, not the user's input: this pair fails, the run goes on
+                    raise RuntimeError(f"forgetting: lm-eval returned no '{lm_metric}' for {suite}")
                 per_b = {lm_metric: _per_item(b_s, item_field)} if item_field else {}
                 per_t = {lm_metric: _per_item(t_s, item_field)} if item_field else {}
                 d = forgetting_scores({lm_metric: b_res[lm_metric]}, {lm_metric: t_res[lm_metric]},
@@ -163,7 +167,7 @@ class Forgetting(Task):
                                 **{f: s[f] for f in ("acc", "rouge_l_f", "prefix_match") if f in s},
                                 **{name: s[f] for f, name in by_field.items() if f in s}})
         if not rel_drops:
-            raise UserError("forgetting: no suite produced a relative change")
+            raise RuntimeError("forgetting: no suite produced a relative change")
         metrics["forgetting"] = MetricValue(100.0 * sum(rel_drops) / len(rel_drops), None, False,
                                             len(rel_drops))
         return TaskResult(
