@@ -115,3 +115,64 @@ def file_sha256(path: Path, digest_only: bool = False) -> Any:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.digest() if digest_only else h.hexdigest()
+
+
+def safetensors_problem(path: Path) -> str | None:
+    """Why a .safetensors file cannot be loaded (empty, truncated, bad header), or None.
+
+    Reads the header only (8-byte little-endian length + JSON): the file must be exactly as
+    long as the header says its tensors need, so a truncated copy is caught without loading."""
+    import json
+    import struct
+
+    path = Path(path)
+    size = path.stat().st_size
+    if size < 8:
+        return f"{path}: {'empty' if size == 0 else 'truncated'} safetensors file ({size} bytes)"
+    with path.open("rb") as fh:
+        (n,) = struct.unpack("<Q", fh.read(8))
+        if n > size - 8:
+            return f"{path}: truncated safetensors file (header says {n} bytes, file has {size})"
+        try:
+            header = json.loads(fh.read(n))
+        except (ValueError, UnicodeDecodeError):
+            return f"{path}: not a safetensors file (unreadable header)"
+    if not isinstance(header, dict):
+        return f"{path}: not a safetensors file (header is not a table)"
+    try:
+        end = max((int(v["data_offsets"][1]) for k, v in header.items() if k != "__metadata__"), default=0)
+    except (KeyError, TypeError, ValueError, IndexError):
+        return f"{path}: not a safetensors file (bad tensor entries)"
+    if 8 + n + end != size:
+        return f"{path}: truncated safetensors file ({size} bytes, tensors need {8 + n + end})"
+    return None
+
+
+def json_problem(path: Path) -> str | None:
+    """Why a JSON file cannot be read as an object (empty, truncated, not UTF-8), or None."""
+    import json
+
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        return f"{path}: not UTF-8 text"
+    except ValueError as exc:
+        return f"{path}: not valid JSON ({'empty file' if not path.read_bytes().strip() else exc})"
+    if not isinstance(data, dict):
+        return f"{path}: expected a JSON object, got {type(data).__name__}"
+    return None
+
+
+def checkpoint_problems(directory: Path) -> list[str]:
+    """One line per unreadable file of a checkpoint folder (its `work/` resume state aside)."""
+    directory = Path(directory)
+    out: list[str] = []
+    for p in sorted(directory.rglob("*")):
+        if p.relative_to(directory).parts[0] == "work" or not p.is_file():
+            continue
+        why = (safetensors_problem(p) if p.suffix == ".safetensors"
+               else json_problem(p) if p.suffix == ".json" else None)
+        if why:
+            out.append(why)
+    return out

@@ -110,8 +110,15 @@ class HMVLMModel(BenchModel):
         """Missing local model folders of the preset (paper: LLM and both CLIP towers)."""
         a = ctx.model_args
         if a.get("checkpoint"):
-            ok = Path(str(a["checkpoint"])).is_dir()
-            return [] if ok else [f"--model-args checkpoint={a['checkpoint']} (no such directory)"]
+            ckpt = Path(str(a["checkpoint"]))
+            if not ckpt.is_dir():
+                return [f"--model-args checkpoint={a['checkpoint']} (no such directory)"]
+            from hmvlm_bench.checkpoint_io import checkpoint_problems
+
+            bad = checkpoint_problems(ckpt)  # truncated/empty files: named now, not mid-run
+            if bad:
+                raise UserError(bad[0] + (f" (and {len(bad) - 1} more file(s))" if len(bad) > 1 else ""))
+            return []
         return missing_paths(ctx.preset.name, a, cls.variant)
 
     @classmethod
@@ -133,9 +140,8 @@ class HMVLMModel(BenchModel):
             cfg_file = Path(ckpt) / "config.json"
             if not cfg_file.is_file():
                 raise UserError(f"checkpoint {ckpt} has no config.json (not an HMVLM checkpoint)")
-            out["checkpoint"] = stable_hash({"config": cfg_file.read_text(),
-                                             "files": sorted((p.name, p.stat().st_size) for p in Path(ckpt).rglob("*.safetensors"))})
-        else:
+        out.update(cls.path_digests(ctx))  # checkpoint / LLM / CLIP contents, not their names
+        if not ckpt:
             out["artifact"] = stable_hash(cls.artifact_config(ctx))
             out["config"] = cls.config(ctx).to_dict()
         return out

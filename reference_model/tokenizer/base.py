@@ -10,10 +10,11 @@ Length convention: T that is not a multiple of l is *cropped* to l * (T // l) fr
 (= the dataset mean in normalised space) before encoding; code steps at or beyond
 `lengths[i] // l` are then meaningless, and `decode(..., lengths)` zeroes those frames.
 
-Loading: `config.json` stores the variant and `"class": "module:QualName"`. `load(dir)`
-looks the variant up in `TOKENIZER_CLASSES` (which `baselines.whole_body_vq` registers
-into when imported), falling back to importing the stored class string with importlib,
-so this package never names `baselines`.
+Loading: `config.json` stores the variant (and, for information only, the class name).
+`load(dir)` takes the class from `TOKENIZER_CLASSES` by variant, importing only the modules
+named in `TOKENIZER_MODULES` (code, never a data file): a checkpoint cannot make us import
+a module of its choosing. `baselines.whole_body_vq` registers its classes on import; it is
+named by string so this package does not import `baselines` at load time.
 """
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ FORMAT_VERSION = 1
 
 # variant -> tokenizer class; filled by the modules defining the classes (on import).
 TOKENIZER_CLASSES: dict[str, type["MotionTokenizer"]] = {}
+# the only modules imported to find a tokenizer class (trusted code, not checkpoint data)
+TOKENIZER_MODULES = ("reference_model.tokenizer.body_part", "baselines.whole_body_vq")
 
 
 def register_tokenizer(*variants: str):
@@ -190,12 +193,22 @@ class MotionTokenizer(nn.Module):
         directory = Path(directory)
         if not (directory / CONFIG_FILE).is_file() or not (directory / WEIGHTS_FILE).is_file():
             raise UserError(f"not a tokenizer directory (needs {CONFIG_FILE} and {WEIGHTS_FILE}): {directory}")
+        from hmvlm_bench.checkpoint_io import json_problem, safetensors_problem
+
+        why = json_problem(directory / CONFIG_FILE) or safetensors_problem(directory / WEIGHTS_FILE)
+        if why:
+            raise UserError(why)
         meta = json.loads((directory / CONFIG_FILE).read_text())
         if meta.get("format_version") != FORMAT_VERSION:
             raise UserError(f"unsupported tokenizer format_version {meta.get('format_version')} in {directory}")
-        config = TokenizerConfig.from_dict(meta["config"])
+        try:
+            config = TokenizerConfig.from_dict(meta["config"])
+        except UserError as exc:
+            raise UserError(f"{directory / CONFIG_FILE}: {exc}") from None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UserError(f"{directory / CONFIG_FILE}: bad 'config' entry ({exc})") from None
         target = tokenizer_cls or (cls if cls is not MotionTokenizer else None)
-        target = target or TOKENIZER_CLASSES.get(config.variant) or _import_class(meta.get("class", ""))
+        target = target or tokenizer_class(config.variant, directory / CONFIG_FILE)
         model = target(config)
         state = load_file(str(directory / WEIGHTS_FILE), device=map_location)
         missing, unexpected = model.load_state_dict(state, strict=False)
@@ -205,19 +218,16 @@ class MotionTokenizer(nn.Module):
         return model.eval()
 
 
-def _import_class(spec: str) -> type[MotionTokenizer]:
-    module, _, attr = spec.partition(":")
-    if not module or not attr:
-        raise UserError(f"tokenizer config.json has no usable 'class' entry: {spec!r}")
-    try:
-        obj = importlib.import_module(module)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError) as exc:
-        raise UserError(f"cannot import tokenizer class {spec!r}: {exc}") from exc
-    if not (isinstance(obj, type) and issubclass(obj, MotionTokenizer)):
-        raise UserError(f"{spec!r} is not a MotionTokenizer subclass")
-    return obj
+def tokenizer_class(variant: str, source: Path | str = "config") -> type[MotionTokenizer]:
+    """The registered class of a variant (imports only `TOKENIZER_MODULES`)."""
+    for module in TOKENIZER_MODULES:
+        if variant in TOKENIZER_CLASSES:
+            break
+        importlib.import_module(module)
+    if variant not in TOKENIZER_CLASSES:
+        raise UserError(f"{source}: unknown tokenizer variant {variant!r} "
+                        f"(known: {', '.join(sorted(TOKENIZER_CLASSES))})")
+    return TOKENIZER_CLASSES[variant]
 
 
 def load_tokenizer(directory: str | Path) -> MotionTokenizer:

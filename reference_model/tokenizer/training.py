@@ -27,7 +27,7 @@ import torch
 from hmvlm_bench.checkpoint_io import load_optimizer, optimizer_groups, optimizer_tensors, publish
 from hmvlm_bench.errors import UserError
 from hmvlm_bench.motion.skeleton import FEATURE_DIM, RIC
-from reference_model.tokenizer.base import TOKENIZER_CLASSES, WEIGHTS_FILE, MotionTokenizer
+from reference_model.tokenizer.base import WEIGHTS_FILE, MotionTokenizer
 from reference_model.tokenizer.config import TokenizerConfig
 
 CKPT_DIR = "checkpoint"
@@ -88,13 +88,9 @@ def sample_windows(split: MotionSplit, batch: int, window: int, gen: torch.Gener
 
 def build_tokenizer(config: TokenizerConfig) -> MotionTokenizer:
     """Instantiate the class registered for `config.variant` (imports the baseline lazily)."""
-    import importlib
+    from reference_model.tokenizer.base import tokenizer_class
 
-    importlib.import_module("reference_model.tokenizer.body_part")
-    if config.variant not in TOKENIZER_CLASSES:
-        # whole-body classes live in baselines/ and register on import; named by string only
-        importlib.import_module("baselines.whole_body_vq")
-    return TOKENIZER_CLASSES[config.variant](config)
+    return tokenizer_class(config.variant)(config)
 
 
 def lr_at(step: int, config: TokenizerConfig) -> float:
