@@ -310,6 +310,9 @@ class T2MTask(C.EvaluatedSplitTask):
             if path is None:
                 raise UserError(f"{self.name}: mm_length=estimator needs length_est_bigru/model/latest.tar "
                                 f"beside the evaluator (or mm_length=gt)")
+            if getattr(ev, "vectorizer", None) is None:  # the estimator reads GloVe + POS like the evaluator
+                raise UserError(f"{self.name}: mm_length=estimator needs Guo et al.'s evaluator (its GloVe "
+                                f"vectors); with {getattr(ev, 'name', 'this evaluator')} use mm_length=gt")
             estimator = GuoLengthEstimator(path, ev.vectorizer, dataset=ds.spec.kind)
         values = []
         for r in range(s["replications"]):

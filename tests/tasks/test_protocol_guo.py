@@ -267,3 +267,57 @@ def test_t2m_guo_multimodality_without_estimator_fails_in_preflight(hml: Path, t
     problems = T2MTask({"multimodality": True}).preflight(ctx)
     assert len(problems) == 1 and "mm_length=gt" in problems[0]
     assert T2MTask({"multimodality": True, "mm_length": "gt"}).preflight(ctx) == []
+
+
+# ------------------------------------------------ m2t with the official evaluator layout
+
+
+def test_m2t_with_official_evaluator_tags_generated_captions(hml: Path, guo_dir: Path, tmp_path: Path) -> None:
+    """Random-weights Guo evaluator in the official layout: generated captions carry no
+    tokens, the evaluator POS-tags them (spaCy) and the task completes."""
+    ctx = hml_ctx(hml, tmp_path, evaluator_dir=guo_dir)
+    task = M2TTask({"bertscore": False, "replications": 2})
+    assert task.preflight(ctx) == []
+    res = task.evaluate(view(FakeModel(caption=_answers)), ctx)
+    assert res.evaluator["name"] == "guo-t2m" and res.extra["eval_protocol"] == "guo"
+    assert 0.0 <= res.metrics["r_precision_top3"].value <= 1.0 and res.metrics["mm_dist"].value > 0
+
+
+def test_m2t_official_evaluator_without_tagger_fails_in_preflight(hml: Path, guo_dir: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from hmvlm_bench.cli.main import main
+    from hmvlm_bench.evaluators import tagging
+
+    monkeypatch.setattr(tagging, "tagger_problem", lambda: "spaCy is not installed (pip install spacy)")
+    ctx = hml_ctx(hml, tmp_path, evaluator_dir=guo_dir)
+    assert M2TTask({}).preflight(ctx) == [
+        "POS tagger for generated captions (Guo et al. evaluator): spaCy is not installed (pip install spacy)"]
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "--preset", "paper", "--device", "cpu", "--tasks", "m2t", "--models", "ground-truth",
+              "--data", f"humanml3d={hml}", "--evaluator", f"humanml3d={guo_dir}", "--output-dir", str(out),
+              "--cache-dir", str(tmp_path / "cache"), "--no-progress"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "POS tagger" in err
+    assert not (out / "ground-truth" / "m2t.json").exists()
+
+
+@pytest.mark.slow
+def test_paper_preset_m2t_completes_with_official_evaluator_layout(hml: Path, guo_dir: Path, tmp_path: Path) -> None:
+    """Acceptance: `hmvlm-bench run --preset paper --tasks m2t` with a Guo-layout folder."""
+    import json
+
+    from hmvlm_bench.cli.main import main
+
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "--preset", "paper", "--device", "cpu", "--tasks", "m2t", "--models", "ground-truth,random",
+              "--data", f"humanml3d={hml}", "--evaluator", f"humanml3d={guo_dir}", "--output-dir", str(out),
+              "--cache-dir", str(tmp_path / "cache"), "--no-progress"])
+    assert exc.value.code == 0
+    for model in ("ground-truth", "random"):
+        res = json.loads((out / model / "m2t.json").read_text())
+        assert res["extra"]["eval_protocol"] == "guo" and res["evaluator"]["name"] == "guo-t2m"
+        assert res["config"]["task"]["protocol"] == "guo"
