@@ -203,6 +203,7 @@ class HmvlmLM(TemplateLM):
         self.pad_token_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
         self.timings: dict[str, float] = {}
         self.progress = True  # bars over scored/generated requests (run_suite may turn them off)
+        self._ll_bar = True
 
     def get_model_info(self) -> dict[str, Any]:
         """Merged into lm-eval's results `config` (which model, which weights)."""
@@ -280,9 +281,14 @@ class HmvlmLM(TemplateLM):
             advance(len(batch))
         return [r for r in results if r is not None]
 
+    def loglikelihood(self, requests: list[Any], disable_tqdm: bool = False) -> list[tuple[float, bool]]:
+        # lm-eval's own "Tokenizing inputs" bar is instant noise; ours counts scored requests
+        self._ll_bar = not disable_tqdm
+        return super().loglikelihood(requests, disable_tqdm=True)
+
     def _loglikelihood_tokens(self, requests: list[tuple[tuple[str, str], list[int], list[int]]], **kwargs: Any) -> list[tuple[float, bool]]:
         start = time.perf_counter()
-        with sample_bar(len(requests), self._bar_desc("loglikelihood"), enabled=self.progress and not kwargs.get("disable_tqdm"),
+        with sample_bar(len(requests), self._bar_desc("loglikelihood"), enabled=self.progress and self._ll_bar,
                         unit="request"):
             out = self._score_tokens([(ctx_str, ctx, cont) for (ctx_str, _), ctx, cont in requests])
         self.timings["loglikelihood_s"] = self.timings.get("loglikelihood_s", 0.0) + time.perf_counter() - start
@@ -379,20 +385,25 @@ def task_manager(include_path: str | Path) -> Any:
 
 
 @contextlib.contextmanager
-def _quiet_git_probe() -> Iterator[None]:
-    """lm-eval runs `git describe` with stderr unredirected: outside a repository every run
-    printed `fatal: not a git repository`. Our results carry their own git hash, so its
-    probe is swapped for a silent one while our suites run."""
+def _quiet_lm_eval() -> Iterator[None]:
+    """Two lm-eval habits that only add noise when it runs inside `hmvlm-bench run`:
+    it runs `git describe` with stderr unredirected (outside a repository every run printed
+    `fatal: not a git repository`; our results carry their own git hash), and it draws an
+    instant "building contexts" bar per task. Both are swapped out while our suites run."""
+    from functools import partial
+
+    import lm_eval.api.task as task_mod
     import lm_eval.evaluator as ev
+    from tqdm import tqdm
 
     from hmvlm_bench.provenance import git_hash
 
-    original = ev.get_git_commit_hash
-    ev.get_git_commit_hash = git_hash
+    saved = ev.get_git_commit_hash, task_mod.tqdm
+    ev.get_git_commit_hash, task_mod.tqdm = git_hash, partial(tqdm, disable=True)
     try:
         yield
     finally:
-        ev.get_git_commit_hash = original
+        ev.get_git_commit_hash, task_mod.tqdm = saved
 
 
 def run_suite(
@@ -418,7 +429,7 @@ def run_suite(
     lm.progress = progress
     start = time.perf_counter()
     # ERROR: lm-eval's WARNINGs here are notices about its CLI (--metadata, --limit), not ours
-    with _quiet_git_probe():
+    with _quiet_lm_eval():
         out = simple_evaluate(
             model=lm, tasks=list(tasks), task_manager=task_manager(include_path), limit=limit,
             log_samples=True, random_seed=seed, numpy_random_seed=seed, torch_random_seed=seed,

@@ -48,6 +48,9 @@ def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks for
     if debug:
         os.environ["HMVLM_BENCH_DEBUG"] = "1"
     _setup_logging(verbose)
+    from hmvlm_bench.cli.quiet import quiet_third_party
+
+    quiet_third_party(verbose)
 
 
 # --------------------------------------------------------------------------------- run
@@ -219,7 +222,11 @@ def report(
     format: str = typer.Option("md", "--format", "-f", help="Comma-separated: md,html,tex,csv."),
 ) -> None:
     """Render leaderboards (models x tasks, value ± 95% CI) from result files only."""
+    from hmvlm_bench.preflight import check_results_dir, check_writable_dir
     from hmvlm_bench.reporting.render import render_reports
+
+    check_results_dir(results)  # every file read before anything is written
+    check_writable_dir(out or results, "--out")
 
     for path in render_reports(results, out or results, parse_csv(format)):
         typer.echo(str(path))
