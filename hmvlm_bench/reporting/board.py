@@ -128,10 +128,28 @@ def _task_display(task: str, results: list[ResultFile], spec: LeaderboardSpec) -
     return TaskDisplay(task, known.display if known else task, main, tuple(metrics))
 
 
+def result_protocol(r: ResultFile) -> str:
+    """The evaluation protocol a result was computed under (tasks/protocols.py); results
+    from before named protocols, and tasks without any, read as 'bench'."""
+    proto = (r.extra or {}).get("eval_protocol")
+    if proto is None:
+        task_cfg = (r.config or {}).get("task") or {}
+        proto = task_cfg.get("protocol") if isinstance(task_cfg, dict) else None
+    return str(proto or "bench")
+
+
+def _column_key(r: ResultFile, mixed: set[str]) -> str:
+    """Task column of a result: the task name; where results of one task come under
+    several protocols (`mixed`), each protocol gets its own column (`t2m@bench`,
+    `t2m@guo`), so two protocols never share one."""
+    return f"{r.task}@{result_protocol(r)}" if r.task in mixed else r.task
+
+
 def _is_official(r: ResultFile) -> bool:
     ds = str((r.dataset or {}).get("name", "")).lower()
     ev = str((r.evaluator or {}).get("name", "")).lower()
-    return ds == OFFICIAL_DATASET and ev == OFFICIAL_EVALUATOR
+    # published HumanML3D rows follow Guo et al.'s protocol: only a 'guo' result ranks with them
+    return ds == OFFICIAL_DATASET and ev == OFFICIAL_EVALUATOR and result_protocol(r) == "guo"
 
 
 def _rank_key(fmt: str, v: float) -> float:
@@ -198,17 +216,30 @@ def build_board(results_dir: Path, spec_path: Path | None = None,
     published = load_published(published_path)
     reference = set(spec.reference_models)
     by_task: dict[str, list[ResultFile]] = {}
+    base: dict[str, str] = {}
+    protocols: dict[str, set[str]] = {}
     for r in results:
-        by_task.setdefault(r.task, []).append(r)
-    order = [t for t in spec.tasks if t in by_task] + sorted(t for t in by_task if t not in spec.tasks)
+        protocols.setdefault(r.task, set()).add(result_protocol(r))
+    mixed = {t for t, ps in protocols.items() if len(ps) > 1}
+    for r in results:
+        key = _column_key(r, mixed)
+        by_task.setdefault(key, []).append(r)
+        base[key] = r.task
+    order = [k for t in spec.tasks for k in sorted(by_task) if base[k] == t] + sorted(
+        k for k in by_task if base[k] not in spec.tasks)
     all_models = sorted({r.model for r in results})
     models = [m for m in all_models if m in reference] + [m for m in all_models if m not in reference]
     boards = []
     for tname in order:
         rs = by_task[tname]
-        disp = _task_display(tname, rs, spec)
+        disp = _task_display(base[tname], rs, spec)
+        if tname != base[tname]:
+            from dataclasses import replace
+
+            proto = tname.split("@", 1)[1]
+            disp = replace(disp, name=tname, display=f"{disp.display} [{proto} protocol]")
         cells = {(r.model, k): v for r in rs for k, v in r.metrics.items()}
-        blocks = [b for b in published if b.task == tname]
+        blocks = [b for b in published if b.task == base[tname]]
         tb = TaskBoard(display=disp, models=[m for m in models if any(r.model == m for r in rs)],
                        cells=cells, results={r.model: r for r in rs}, published=blocks,
                        published_comparable=bool(blocks) and all(_is_official(r) for r in rs))

@@ -59,7 +59,8 @@ def test_published_block_separate_when_not_official(results_tree: Path, tmp_path
 def test_published_rows_ranked_only_on_official_data(tmp_path: Path) -> None:
     root = tmp_path / "r"
     official = {"dataset": {"name": "humanml3d", "hash": "h"},
-                "evaluator": {"name": "guo-t2m", "fingerprint": "f"}}
+                "evaluator": {"name": "guo-t2m", "fingerprint": "f"},
+                "extra": {"eval_protocol": "guo"}}  # published rows follow Guo et al.'s protocol
     for model, r3 in (("ground-truth", 0.797), ("hmvlm", 0.780), ("lora", 0.700)):
         write_result(root, make_result(model, "t2m", {
             "r_precision_top3": {"value": r3, "ci": 0.003}}, main="r_precision_top3", **official))
