@@ -222,11 +222,7 @@ def report(
     format: str = typer.Option("md", "--format", "-f", help="Comma-separated: md,html,tex,csv."),
 ) -> None:
     """Render leaderboards (models x tasks, value ± 95% CI) from result files only."""
-    from hmvlm_bench.preflight import check_results_dir, check_writable_dir
     from hmvlm_bench.reporting.render import render_reports
-
-    check_results_dir(results)  # every file read before anything is written
-    check_writable_dir(out or results, "--out")
 
     for path in render_reports(results, out or results, parse_csv(format)):
         typer.echo(str(path))
