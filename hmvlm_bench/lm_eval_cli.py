@@ -1,7 +1,8 @@
 """`python -m hmvlm_bench.lm_eval_cli ...`: lm-eval's own CLI with `--model hmvlm` registered.
 
-lm-eval 0.4.13 only knows the models it imports itself (no plugin entry points), so
-this wrapper imports our adapter first, then hands the unchanged arguments to lm-eval:
+The installed package makes the stock `lm_eval --model hmvlm` work (an import hook from a
+.pth file, see `hmvlm_bench.lm_eval_hook`); this wrapper is the fallback where the .pth is
+not installed: it imports our adapter first, then hands the unchanged arguments to lm-eval:
 
     python -m hmvlm_bench.lm_eval_cli --model hmvlm --model_args preset=tiny \
         --tasks hmvlm_forgetting --include_path tasks/lm_eval --limit 8
