@@ -66,6 +66,18 @@ def check_device(device: str) -> None:
         raise UserError(f"--device '{device}': only {n} CUDA device(s) visible (cuda:0..cuda:{n - 1})")
 
 
+def check_results_dir(path: Path) -> None:
+    """A results tree a report can read whole: at least one result, every result and
+    samples file readable (a damaged one is named before any output is written)."""
+    from hmvlm_bench.results import iter_results, load_samples
+
+    results = iter_results(path)
+    if not results:
+        raise UserError(f"no result files under {path} (expected <model>/<task>.json from `run`)")
+    for r in results:
+        load_samples(path, r.model, r.task)
+
+
 def check_writable_dir(path: Path, what: str) -> None:
     """`path` is (or can be made) a folder this process can write; creates nothing."""
     p = Path(path).expanduser()

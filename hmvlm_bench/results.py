@@ -35,6 +35,15 @@ class MetricRecord(BaseModel):
             raise ValueError(f"metric values must be finite, got {v}")
         return v
 
+    @field_validator("values")
+    @classmethod
+    def _finite_values(cls, v: list[float] | None) -> list[float] | None:
+        # a NaN replication made `compare` print "+nan ... worse" and exit 0
+        bad = [x for x in v or () if not math.isfinite(x)]
+        if bad:
+            raise ValueError(f"per-replication values must be finite, got {bad[0]}")
+        return v
+
 
 class Timing(BaseModel):
     started: str
@@ -77,7 +86,11 @@ def load_result(path: Path) -> ResultFile:
         raise UserError(f"unreadable result file {path}: {exc}") from exc
     if not isinstance(raw, dict) or "schema_version" not in raw:
         raise UserError(f"{path} is not an hmvlm-bench result file (no schema_version)")
-    if raw["schema_version"] > SCHEMA_VERSION:
+    version = raw["schema_version"]
+    # an int (bool is one to Python, not to us); "1", 1.0 or null are not a schema version
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise UserError(f"{path}: schema_version must be an integer >= 1, got {version!r}")
+    if version > SCHEMA_VERSION:
         raise UserError(f"{path} has schema_version {raw['schema_version']}; "
                         f"this hmvlm-bench reads up to {SCHEMA_VERSION}: upgrade the package")
     try:
@@ -141,10 +154,27 @@ def iter_results(results_dir: Path) -> list[ResultFile]:
 
 
 def load_samples(results_dir: Path, model: str, task: str) -> list[dict[str, Any]]:
+    """The per-sample records of a result (empty when absent); a damaged file (truncated
+    line, not JSON, not UTF-8) is named in one line with its line number."""
     p = samples_path(results_dir, model, task)
     if not p.exists():
         return []
-    return [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line]
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"unreadable samples file {p}: {exc}") from None
+    out: list[dict[str, Any]] = []
+    for i, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UserError(f"{p}: line {i} is not valid JSON ({exc.msg}; truncated file?)") from None
+        if not isinstance(rec, dict):
+            raise UserError(f"{p}: line {i} is not a JSON object")
+        out.append(rec)
+    return out
 
 
 def _json_default(o: Any) -> Any:

@@ -222,7 +222,11 @@ def report(
     format: str = typer.Option("md", "--format", "-f", help="Comma-separated: md,html,tex,csv."),
 ) -> None:
     """Render leaderboards (models x tasks, value ± 95% CI) from result files only."""
+    from hmvlm_bench.preflight import check_results_dir, check_writable_dir
     from hmvlm_bench.reporting.render import render_reports
+
+    check_results_dir(results)  # every file read before anything is written
+    check_writable_dir(out or results, "--out")
 
     for path in render_reports(results, out or results, parse_csv(format)):
         typer.echo(str(path))
@@ -241,6 +245,12 @@ def compare(
     """Ablation table: per-metric delta vs a baseline, 95% CI, p-values (Holm-corrected)."""
     from hmvlm_bench.reporting.compare import compare_results
 
+    if out is not None:
+        from hmvlm_bench.preflight import check_writable_dir
+
+        check_writable_dir(out.parent, "--out")
+        if out.is_dir():
+            raise UserError(f"--out {out} is a folder; give a file name (e.g. {out / 'compare.md'})")
     text = compare_results(results, baseline, parse_csv(variants) or None,
                            parse_csv(tasks) or None, format, parse_csv(metrics) or None)
     typer.echo(text)
