@@ -41,3 +41,88 @@ def test_unknown_suite_is_a_user_error():
 
     with pytest.raises(UserError, match="unknown suite"):
         Forgetting({"suites": ["nope"]}).suites()
+
+
+# ---------------------------------------------------------------- a model that differs
+
+
+def _suite_out(bpb: float, ppl: float, acc: list[float], rouge: list[float]) -> dict:
+    return {"results": {"hmvlm_news_ppl": {"bits_per_byte": bpb, "word_perplexity": ppl},
+                        "hmvlm_knowledge_mc": {"acc": sum(acc) / len(acc)},
+                        "hmvlm_retention": {"rouge_l_f": sum(rouge) / len(rouge)}},
+            "n_samples": {},
+            "samples": {"hmvlm_news_ppl": [{"doc_id": 0}],
+                        "hmvlm_knowledge_mc": [{"doc_id": i, "acc": a} for i, a in enumerate(acc)],
+                        "hmvlm_retention": [{"doc_id": i, "rouge_l_f": r} for i, r in enumerate(rouge)]}}
+
+
+class _Backend:
+    base_args = {"model": "base", "preset": "tiny"}
+    is_base = False
+
+
+class _Tuned:
+    name = "tuned"
+
+    def lm_backend(self):
+        return _Backend()
+
+
+def test_headline_forgetting_of_a_tuned_model_by_hand(monkeypatch, tmp_path: Path):
+    """Base: bits/byte 1.00, accuracy 0.50, retention ROUGE-L 0.80. Tuned: bits/byte 1.10
+    (10% worse: lower is better), accuracy 0.40 (20% worse), ROUGE-L 0.84 (5% better).
+    Forgetting = mean(+10, +20, -5) = 25/3 % = 8.333...; flipping the sign of any one
+    suite's change gives 1.667, -5 or 11.667 instead."""
+    from hmvlm_bench.artifacts import ArtifactStore
+    from hmvlm_bench.context import DataCatalog, TaskContext
+    from hmvlm_bench.presets import get_preset
+    from tasks.forgetting import Forgetting
+
+    base = _suite_out(1.00, 20.0, [1, 0, 1, 0], [0.8, 0.8])
+    tuned = _suite_out(1.10, 25.0, [1, 0, 0, 0.6], [0.84, 0.84])
+    task = Forgetting({})
+    monkeypatch.setattr(Forgetting, "_base_scores", lambda self, args, ctx: base)
+    monkeypatch.setattr(Forgetting, "_run", lambda self, backend, ctx: tuned)
+    p = get_preset("tiny")
+    arts = ArtifactStore(tmp_path / "cache")
+    ctx = TaskContext(preset=p, data=DataCatalog(p, arts, {}), artifacts=arts, progress=False)
+    res = task.evaluate(_Tuned(), ctx)
+    assert res.metrics["forgetting"].value == pytest.approx(25.0 / 3.0, abs=1e-9)
+    assert res.metrics["news_bits_per_byte_rel"].value == pytest.approx(0.10)
+    assert res.metrics["knowledge_acc_delta"].value == pytest.approx(-0.10)
+    assert res.metrics["retention_rouge_l_rel"].value == pytest.approx(0.05)
+    assert res.metrics["forgetting"].higher_is_better is False
+
+
+@pytest.mark.slow  # ~35 s: two tiny LLMs through the three lm-eval suites
+def test_a_perturbed_base_llm_forgets_what_the_suites_say(tmp_path: Path):
+    """End to end with lm-eval: the tuned model is the tiny base LLM with other random
+    weights (seed 1 vs 0). The headline must equal the hand composition of the suite
+    results it records (sign per metric, mean of relative drops), and not be zero."""
+    from hmvlm_bench.artifacts import ArtifactStore
+    from hmvlm_bench.context import DataCatalog, TaskContext
+    from hmvlm_bench.lm_eval_adapter import build_lm_backend
+    from hmvlm_bench.presets import get_preset
+    from tasks.forgetting import Forgetting
+
+    class Perturbed:
+        name = "perturbed"
+
+        def lm_backend(self):
+            b = build_lm_backend({"model": "base", "preset": "tiny", "seed": "1"})
+            b.base_args = {"model": "base", "preset": "tiny"}  # its base: seed 0
+            return b
+
+    p = get_preset("tiny")
+    arts = ArtifactStore(tmp_path / "cache")
+    ctx = TaskContext(preset=p, data=DataCatalog(p, arts, {}), artifacts=arts, progress=False)
+    res = Forgetting({"limit": 4}).evaluate(Perturbed(), ctx)
+    b, t = res.extra["base_results"], res.extra["tuned_results"]
+    drops = [(t["hmvlm_news_ppl"]["bits_per_byte"] - b["hmvlm_news_ppl"]["bits_per_byte"])
+             / abs(b["hmvlm_news_ppl"]["bits_per_byte"])]  # lower is better: a rise is forgetting
+    for suite, m in (("hmvlm_knowledge_mc", "acc"), ("hmvlm_retention", "rouge_l_f")):
+        if b[suite][m] != 0:  # higher is better: a fall is forgetting
+            drops.append(-(t[suite][m] - b[suite][m]) / abs(b[suite][m]))
+    assert t["hmvlm_news_ppl"]["bits_per_byte"] != b["hmvlm_news_ppl"]["bits_per_byte"]
+    assert res.metrics["forgetting"].value == pytest.approx(100.0 * sum(drops) / len(drops), rel=1e-9)
+    assert res.metrics["forgetting"].value != 0.0
