@@ -17,7 +17,10 @@ ahead of the ankle; the head above the neck.
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,6 +82,9 @@ class Bvh:
         return [j.name for j in self.joints]
 
 
+_CHANNEL = re.compile(r"^[XYZ](position|rotation)$", re.IGNORECASE)
+
+
 def parse_bvh(text: str, source: str = "<bvh>") -> Bvh:
     """Parse BVH text; raises UserError naming the problem and the source."""
     tokens = text.split()
@@ -93,14 +99,26 @@ def parse_bvh(text: str, source: str = "<bvh>") -> Bvh:
         raise fail("does not start with HIERARCHY")
     i = 1
     pending: BvhJoint | None = None
+    def arg(k: int, what: str) -> str:
+        if i + k >= len(tokens) or tokens[i + k] in ("{", "}"):
+            raise fail(f"{tokens[i]} needs {what}")
+        return tokens[i + k]
+
+    def current(keyword: str) -> BvhJoint:
+        if not stack:
+            raise fail(f"{keyword} outside a joint block (before ROOT?)")
+        return joints[stack[-1]]
+
     while i < len(tokens) and tokens[i].upper() != "MOTION":
         tok = tokens[i]
         up = tok.upper()
         if up in ("ROOT", "JOINT"):
-            pending = BvhJoint(tokens[i + 1], stack[-1] if stack else -1, np.zeros(3))
+            if (up == "ROOT") != (not stack) or (up == "ROOT" and joints):
+                raise fail("ROOT must come first and once; JOINT only inside it")
+            pending = BvhJoint(arg(1, "a name"), stack[-1] if stack else -1, np.zeros(3))
             i += 2
         elif up == "END":  # End Site
-            pending = BvhJoint(f"{joints[stack[-1]].name}_end", stack[-1], np.zeros(3), is_end=True)
+            pending = BvhJoint(f"{current('End Site').name}_end", stack[-1], np.zeros(3), is_end=True)
             i += 2
         elif tok == "{":
             if pending is None:
@@ -115,14 +133,24 @@ def parse_bvh(text: str, source: str = "<bvh>") -> Bvh:
             stack.pop()
             i += 1
         elif up == "OFFSET":
+            joint = current("OFFSET")
             try:
-                joints[stack[-1]].offset = np.array([float(x) for x in tokens[i + 1 : i + 4]])
-            except (ValueError, IndexError):
-                raise fail("OFFSET needs three numbers") from None
+                joint.offset = np.array([float(x) for x in tokens[i + 1 : i + 4]])
+                if joint.offset.shape != (3,) or not np.isfinite(joint.offset).all():
+                    raise ValueError
+            except ValueError:
+                raise fail(f"OFFSET of {joint.name} needs three finite numbers") from None
             i += 4
         elif up == "CHANNELS":
-            n = int(tokens[i + 1])
-            joints[stack[-1]].channels = tokens[i + 2 : i + 2 + n]
+            joint = current("CHANNELS")
+            try:
+                n = int(arg(1, "a count"))
+            except ValueError:
+                raise fail(f"CHANNELS of {joint.name}: count {tokens[i + 1]!r} is not an integer") from None
+            names = tokens[i + 2 : i + 2 + n]
+            if not 0 <= n <= 6 or len(names) != n or not all(_CHANNEL.match(c) for c in names):
+                raise fail(f"CHANNELS of {joint.name}: expected {n} channel names (0..6)")
+            joint.channels = names
             i += 2 + n
         else:
             raise fail(f"unexpected token {tok!r}")
@@ -144,6 +172,8 @@ def parse_bvh(text: str, source: str = "<bvh>") -> Bvh:
     n_ch = sum(len(jt.channels) for jt in joints)
     if n_frames < 1 or frame_time <= 0 or values.size != n_frames * n_ch:
         raise fail(f"{values.size} motion values for {n_frames} frames x {n_ch} channels")
+    if not np.isfinite(values).all() or not np.isfinite(frame_time):
+        raise fail("NaN or inf among the motion values")
     return Bvh(joints, frame_time, values.reshape(n_frames, n_ch))
 
 
@@ -293,7 +323,10 @@ def resample(joints: np.ndarray, src_fps: float, dst_fps: float = FPS) -> np.nda
 def bvh_to_joints(path: Path | str, scale: float | None = None) -> np.ndarray:
     """BVH file -> 22-joint positions (T, 22, 3), metres, Y up, 20 fps."""
     bvh = read_bvh(path)
-    joints = to_y_up_metres(retarget(bvh, bvh_positions(bvh)), scale)
+    try:
+        joints = to_y_up_metres(retarget(bvh, bvh_positions(bvh)), scale)
+    except UserError as exc:  # rig and channel problems: say which file
+        raise UserError(f"{path}: {exc}") from None
     return resample(joints, bvh.fps, FPS)
 
 
@@ -306,17 +339,18 @@ def import_bvh(src: Path | str, out_dir: Path | str, scale: float | None = None)
     bvh_import.json (sources, fps, scale). No captions are written (there are none): open
     it with `load_dataset(out, "test", require_captions=False)`. Returns the ids.
     """
-    from hmvlm_bench.motion.features import features_to_joints, joints_to_features
-    from hmvlm_bench.motion.synthetic import _group_std
+    from hmvlm_bench.motion.features import joints_to_features
 
-    src, out = Path(src), Path(out_dir)
+    src, final = Path(src), Path(out_dir)
     files = sorted(src.glob("*.bvh")) if src.is_dir() else [src]
     if not files:
         raise UserError(f"no .bvh files in {src}")
-    (out / "new_joint_vecs").mkdir(parents=True, exist_ok=True)
-    (out / "new_joints").mkdir(parents=True, exist_ok=True)
+    if final.exists() and not final.is_dir():
+        raise UserError(f"--out {final} is a file, not a folder")
+    # every file is parsed before anything is written: a bad file leaves no folders and no
+    # half dataset behind
     ids: list[str] = []
-    feats_all: list[np.ndarray] = []
+    clips: list[tuple[str, np.ndarray]] = []
     sources = {}
     for f in files:
         joints = bvh_to_joints(f, scale)
@@ -325,14 +359,38 @@ def import_bvh(src: Path | str, out_dir: Path | str, scale: float | None = None)
             window = joints[start : start + CLIP_FRAMES + 1]
             if len(window) - 1 < MIN_CLIP_FRAMES:
                 continue
-            feats = joints_to_features(window).astype(np.float32)
-            cid = f"{f.stem}_{k:03d}"
-            np.save(out / "new_joint_vecs" / f"{cid}.npy", feats)
-            np.save(out / "new_joints" / f"{cid}.npy", features_to_joints(feats))
-            ids.append(cid)
-            feats_all.append(feats)
-    if not ids:
+            clips.append((f"{f.stem}_{k:03d}", joints_to_features(window).astype(np.float32)))
+    if not clips:
         raise UserError(f"no clip of at least {MIN_CLIP_FRAMES} frames at {FPS} fps in {src}")
+    # a new folder is built aside and renamed into place, so a failed write leaves nothing
+    final.parent.mkdir(parents=True, exist_ok=True)
+    out = final if final.exists() else Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    if out != final:
+        out.chmod(0o755)  # mkdtemp makes it private; a dataset is meant to be shared
+    try:
+        _write_import(out, clips, sources, scale)
+        if out != final:
+            os.replace(out, final)
+    except BaseException:
+        if out != final:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+    return [cid for cid, _ in clips]
+
+
+def _write_import(out: Path, clips: list[tuple[str, np.ndarray]], sources: dict, scale: float | None) -> None:
+    from hmvlm_bench.motion.features import features_to_joints
+    from hmvlm_bench.motion.synthetic import _group_std
+
+    (out / "new_joint_vecs").mkdir(parents=True, exist_ok=True)
+    (out / "new_joints").mkdir(parents=True, exist_ok=True)
+    ids: list[str] = []
+    feats_all: list[np.ndarray] = []
+    for cid, feats in clips:
+        np.save(out / "new_joint_vecs" / f"{cid}.npy", feats)
+        np.save(out / "new_joints" / f"{cid}.npy", features_to_joints(feats))
+        ids.append(cid)
+        feats_all.append(feats)
     allf = np.concatenate(feats_all).astype(np.float64)
     std = _group_std(allf)
     std[std < 1e-6] = 1.0
@@ -342,4 +400,3 @@ def import_bvh(src: Path | str, out_dir: Path | str, scale: float | None = None)
     (out / "bvh_import.json").write_text(json.dumps(
         {"sources": sources, "fps": FPS, "scale": scale, "clip_frames": CLIP_FRAMES, "ids": len(ids)},
         indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return ids
