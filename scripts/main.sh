@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/hmvlm-bench run --tasks all --report-dir reports/mini "$@"
+# The leaderboard goes next to the results (runs/mini/leaderboard.md, git-ignored), never over
+# the committed reports/: those change only by an explicit `hmvlm-bench report --out reports/...`.
+exec .venv/bin/hmvlm-bench run --tasks all "$@"

@@ -77,3 +77,14 @@ def test_ctrl_c_keeps_results_and_says_so(tmp_path):
     assert "interrupted; finished results kept; rerun to resume" in err
     assert "Traceback" not in err
     assert sorted(x.name for x in first.parent.iterdir()) == ["toy_a.json", "toy_a.samples.jsonl"]
+
+
+def test_main_command_never_writes_over_committed_reports():
+    """`bash scripts/main.sh` must leave a fresh clone's `git status` empty: its board goes
+    next to the results (runs/<preset>/, git-ignored), not into reports/."""
+    from tests.hostile.conftest import REPO
+
+    script = (REPO / "scripts" / "main.sh").read_text()
+    run_line = [ln for ln in script.splitlines() if "hmvlm-bench run" in ln and not ln.lstrip().startswith("#")]
+    assert run_line and "reports" not in run_line[0] and "--report-dir" not in run_line[0]
+    assert "/runs/" in (REPO / ".gitignore").read_text().split()
