@@ -18,7 +18,7 @@ from typing import Any, Sequence
 from hmvlm_bench.artifacts import ArtifactStore, default_cache_dir
 from hmvlm_bench.context import DataCatalog, ModelContext, TaskContext, World
 from hmvlm_bench.contracts import BenchModel, Capability, Task, TaskResult, hide_targets
-from hmvlm_bench.errors import UserError
+from hmvlm_bench.errors import UserError, is_environment_error
 from hmvlm_bench.preflight import check_device, check_model_args, check_writable_dir
 from hmvlm_bench.presets import get_preset
 from hmvlm_bench.provenance import git_hash, package_versions
@@ -187,7 +187,7 @@ def run(cfg: RunConfig, regs: Registries, world: World | None = None) -> RunSumm
         except UserError:
             raise
         except Exception as exc:  # building/loading this model failed: its pairs fail, others run
-            if cfg.debug:
+            if cfg.debug or is_environment_error(exc):  # a full disk would fail every pair
                 raise
             cause = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
             log.error("model %s failed: %s (--debug shows the traceback)", mname, cause)
@@ -235,7 +235,7 @@ def _run_pair(cfg: RunConfig, task: Task, model: BenchModel, mname: str, fingerp
     except UserError:  # the user's input: stop (the same input would fail the other pairs)
         raise
     except Exception as exc:  # an internal error fails this pair alone; the run goes on
-        if cfg.debug:
+        if cfg.debug or is_environment_error(exc):
             raise
         cause = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
         log.error("%s on %s failed: %s (--debug shows the traceback)", mname, task.name, cause)

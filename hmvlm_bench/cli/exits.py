@@ -8,22 +8,18 @@ tests/hostile pins the behaviour.
 """
 from __future__ import annotations
 
-import errno
 import os
 import sys
 from typing import Callable
 
 import typer
 
-from hmvlm_bench.errors import UserError
+from hmvlm_bench.errors import UserError, is_environment_error
 
 INTERRUPTED = "interrupted; finished results kept; rerun to resume"
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
 
-# environment problems a user fixes (space, permissions, a path that is a file), not bugs
-_ENV_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS,
-               errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG}
 
 
 def _click_base(name: str) -> type[BaseException]:
@@ -85,7 +81,7 @@ def run_cli(app: Callable[..., object], argv: list[str] | None) -> int:
         typer.echo(f"error: {exc.format_message()}", err=True)  # type: ignore[attr-defined]
         return EXIT_USAGE
     except OSError as exc:
-        if debug or exc.errno not in _ENV_ERRNOS:
+        if debug or not is_environment_error(exc):
             raise
         typer.echo(os_error_line(exc), err=True)
         return EXIT_USAGE

@@ -130,3 +130,23 @@ def test_hmvlm_checkpoint_fingerprint_follows_tensor_bytes(tmp_path, cache_dir):
     save_file({"w": torch.ones(8) * 0.5}, str(tensors))
     assert tensors.stat().st_size == size
     assert HMVLMModel.fingerprint(ctx) != before
+
+
+def test_disk_full_while_writing_a_result(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    import hmvlm_bench.results as results
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(results.os, "fsync", full)
+    out = tmp_path / "out"
+    np.save(tmp_path / "w.npy", np.ones(4))
+    res = invoke([*RUN, "--tasks", "fault_ok", "--models", "weights-model",
+                  "--model-args", f"checkpoint={tmp_path / 'w.npy'}", "-o", str(out)])
+    from tests.hostile.conftest import assert_one_error
+
+    assert_one_error(res, "No space left on device", str(out / "weights-model"))
+    assert [p.name for p in out.rglob("*") if p.is_file()] == []  # no partial or temp file
