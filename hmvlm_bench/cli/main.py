@@ -229,6 +229,30 @@ def report(
     check_writable_dir(out or results, "--out")
 
     for path in render_reports(results, out or results, parse_csv(format)):
+
+
+@app.command()
+def render(
+    results: Path = typer.Option(..., "--results", "-r", help="Results folder with t2m results (e.g. runs/mini)."),
+    models: Optional[str] = typer.Option(None, "--models", "-m", help="Comma-separated models (default: every model with a t2m result)."),
+    n: int = typer.Option(3, "--n", help="Prompts per model (the first ones its t2m result scored)."),
+    data: Optional[list[str]] = typer.Option(None, "--data", help="Dataset path, NAME=DIR, when the results used real data."),
+    seed: int = typer.Option(0, help="Sampling seed of the regenerated motions."),
+    include_path: Optional[list[Path]] = typer.Option(None, "--include-path", help="Extra plugin folder(s), as for run."),
+    cache_dir: Optional[Path] = typer.Option(None, help="Artifact cache (default $HMVLM_BENCH_CACHE or ~/.cache/hmvlm_bench)."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bars on stderr."),
+) -> None:
+    """Draw real vs generated motion GIFs (t2m prompts) into RESULTS/renders for the HTML report."""
+    from hmvlm_bench.artifacts import ArtifactStore, default_cache_dir
+    from hmvlm_bench.reporting.renders import render_results
+
+    store = ArtifactStore(cache_dir or default_cache_dir(), (SHIPPED,) if SHIPPED.is_dir() else ())
+    written = render_results(results, parse_csv(models) or None, n, _registries(include_path), store,
+                             parse_data_paths(data), seed=seed, progress=progress)
+    for path in written:
+        typer.echo(str(path))
+    if not written:
+        typer.echo("nothing rendered (no model with a t2m result can generate motion)", err=True)
         typer.echo(str(path))
 
 

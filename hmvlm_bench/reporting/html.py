@@ -14,6 +14,7 @@ from hmvlm_bench.reporting.media import Media
 from hmvlm_bench.reporting.plots import Figure
 from hmvlm_bench.reporting.spec import format_number
 
+MAX_COLUMNS = 8  # metric columns per table: what fits a 1280 px page with wrapped headers
 PROV_KEYS = ["model", "task", "task_version", "dataset", "evaluator", "n", "replications", "preset",
              "seed", "git", "fingerprint", "finished"]
 
@@ -57,11 +58,15 @@ def render_html(board: Board, figures: list[Figure], media: list[Media]) -> str:
     for tb in board.tasks:
         r0 = next(iter(tb.results.values()))
         fig = per_task.get(tb.name)
+        metrics = list(tb.display.metrics)
+        # a task with 15 metrics (reconstruction) becomes two tables, not one that scrolls
+        parts = [metrics[i:i + MAX_COLUMNS] for i in range(0, len(metrics), MAX_COLUMNS)] or [[]]
         tasks.append({
             "name": tb.name, "display": tb.display.display, "version": r0.task_version,
-            "header": [f"{md.display} {arrow(md.better)}".strip() for md in tb.display.metrics],
-            "rows": [{"model": m, "reference": m in board.reference_models,
-                      "cells": [_cell(tb, m, md.name) for md in tb.display.metrics]} for m in tb.models],
+            "parts": [{"header": [f"{md.display} {arrow(md.better)}".strip() for md in part],
+                       "rows": [{"model": m, "reference": m in board.reference_models,
+                                 "cells": [_cell(tb, m, md.name) for md in part]} for m in tb.models]}
+                      for part in parts],
             "notes": tb.notes, "figure": _figure(fig) if fig else None,
         })
     published = []
