@@ -229,6 +229,7 @@ def report(
     check_writable_dir(out or results, "--out")
 
     for path in render_reports(results, out or results, parse_csv(format)):
+        typer.echo(str(path))
 
 
 @app.command()
@@ -253,7 +254,6 @@ def render(
         typer.echo(str(path))
     if not written:
         typer.echo("nothing rendered (no model with a t2m result can generate motion)", err=True)
-        typer.echo(str(path))
 
 
 @app.command()
