@@ -35,8 +35,10 @@ def dataset_problems(data: list[str]) -> list[str]:
     from hmvlm_bench.cli.args import parse_data_paths
     from hmvlm_bench.motion.validate import validate_dataset
 
+    # an imported BVH folder has no captions by construction: fine for reconstruction
     return [f"{name}: {p}" for name, path in parse_data_paths(data).items()
-            for p in validate_dataset(path, kind=kind_for(name, path))]
+            for p in validate_dataset(path, kind=kind_for(name, path),
+                                      require_captions=not (path / "bvh_import.json").is_file())]
 
 
 def validate_cmd(data: list[str]) -> int:
@@ -48,13 +50,25 @@ def validate_cmd(data: list[str]) -> int:
         print(p, file=sys.stderr)
     if not problems:
         print(f"{len(data)} dataset(s) OK")
+        from hmvlm_bench.cli.args import parse_data_paths
+
+        for name, path in parse_data_paths(data).items():
+            if (path / "bvh_import.json").is_file():
+                print(f"{name}: imported BVH without captions: for reconstruction_bvh / reconstruction, "
+                      "not for text tasks")
     return 2 if problems else 0
 
 
 def import_bvh_cmd(src: Path, out: Path, scale: float | None = None) -> int:
-    """Convert a BVH file or a directory of them into HumanML3D layout under `out`."""
+    """Convert a BVH file or a directory of them into HumanML3D layout under `out`.
+    Files that fail are named on stderr and skipped; returns 1 if any failed, else 0."""
     from hmvlm_bench.motion.bvh import import_bvh
 
-    ids = import_bvh(Path(src), Path(out), scale=scale)
-    print(f"imported {len(ids)} clip(s) into {out}")
-    return 0
+    res = import_bvh(Path(src), Path(out), scale=scale)
+    for reason in res.failed.values():
+        print(f"skipped {reason}", file=sys.stderr)
+    n_files = len({cid.rsplit("_", 1)[0] for cid in res.ids})
+    print(f"imported {len(res.ids)} clip(s) from {n_files} file(s) into {out}"
+          + (f"; {len(res.failed)} file(s) failed (named above)" if res.failed else ""))
+    print(f"use it with: hmvlm-bench run --tasks reconstruction_bvh --data bvh={out}")
+    return 1 if res.failed else 0

@@ -52,6 +52,21 @@ NAME_MAP: dict[str, tuple[str, ...]] = {
     "left_wrist": ("lefthand", "leftwrist", "lwrist", "lhand", "l_wrist"),
     "right_wrist": ("righthand", "rightwrist", "rwrist", "rhand", "r_wrist"),
 }
+# Blender-style rigs name the side by a suffix ("thigh.L", "upper_arm_R", "hand.left");
+# after the suffix is read, the rest of the name is matched against these (spine, neck,
+# head and hips have no side and use NAME_MAP). Mixamo ("mixamorig:LeftUpLeg") and CMU
+# names are covered by NAME_MAP once the namespace is dropped.
+SIDED_MAP: dict[str, tuple[str, ...]] = {
+    "hip": ("thigh", "upperleg", "upleg", "hip", "femur"),
+    "knee": ("shin", "calf", "lowerleg", "leg", "knee", "tibia"),
+    "ankle": ("foot", "ankle"),
+    "foot": ("toe", "toes", "toebase", "ball"),
+    "collar": ("shoulder", "clavicle", "collar"),
+    "shoulder": ("upperarm", "uparm", "arm", "humerus"),
+    "elbow": ("forearm", "lowerarm", "elbow"),
+    "wrist": ("hand", "wrist"),
+}
+_SIDE_SUFFIX = re.compile(r"^(?P<body>.+?)[._\- ](?P<side>l|r|left|right)$")
 _REQUIRED = ("pelvis", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
              "neck", "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist")
 _HUMAN_HEIGHT_M = 1.6  # assumed standing height when no scale is given (features are scale-free)
@@ -235,6 +250,41 @@ def _find(names: list[str], aliases: tuple[str, ...]) -> int | None:
     return None
 
 
+def _sided(name: str) -> tuple[str, str] | None:
+    """("left" | "right", body) for a side-suffixed name ("upper_arm.L" -> left, upperarm)."""
+    m = _SIDE_SUFFIX.match(name.lower().split(":")[-1].strip())
+    if m is None:
+        return None
+    side = "left" if m.group("side") in ("l", "left") else "right"
+    return side, re.sub(r"[^a-z0-9]", "", m.group("body"))
+
+
+def _find_sided(names: list[str], smpl: str) -> int | None:
+    """Second chance for a limb joint: side-suffixed rig names (Blender)."""
+    side, _, part = smpl.partition("_")
+    if side not in ("left", "right") or part not in SIDED_MAP:
+        return None
+    sided = [_sided(n) for n in names]
+    for alias in SIDED_MAP[part]:
+        for k, sb in enumerate(sided):
+            if sb == (side, alias):
+                return k
+    return None
+
+
+def rig_mapping(names: list[str]) -> dict[str, int | None]:
+    """SMPL joint -> rig joint index (None: missing) for CMU, Mixamo and Blender naming."""
+    found = {smpl: _find(names, NAME_MAP[smpl]) for smpl in NAME_MAP}
+    taken = {k for k in found.values() if k is not None}
+    for smpl, k in found.items():
+        if k is None:
+            k2 = _find_sided(names, smpl)
+            if k2 is not None and k2 not in taken:
+                found[smpl] = k2
+                taken.add(k2)
+    return found
+
+
 def _along(poly: np.ndarray, frac: float) -> np.ndarray:
     """Point at arc-length fraction `frac` of polylines poly (T, K, 3)."""
     seg = np.linalg.norm(np.diff(poly, axis=1), axis=-1)  # (T, K-1)
@@ -250,10 +300,11 @@ def _along(poly: np.ndarray, frac: float) -> np.ndarray:
 def retarget(bvh: Bvh, positions: np.ndarray) -> np.ndarray:
     """Map rig positions (T, J, 3) to the 22 SMPL joints (T, 22, 3), same units and axes."""
     names = bvh.names()
-    found = {smpl: _find(names, NAME_MAP[smpl]) for smpl in NAME_MAP}
+    found = rig_mapping(names)
     missing = [s for s in _REQUIRED if found[s] is None]
     if missing:
-        raise UserError(f"BVH rig lacks joints for {', '.join(missing)} (joints: {', '.join(names[:30])})")
+        raise UserError(f"unknown rig: it lacks joints for {', '.join(missing)} (rig joints: {', '.join(names[:30])}; "
+                        "known namings: CMU/bvhtools, Mixamo, Blender '.L/.R')")
     out = np.full((len(positions), N_JOINTS, 3), np.nan)
     for smpl, k in found.items():
         if k is not None:
@@ -292,6 +343,12 @@ def retarget(bvh: Bvh, positions: np.ndarray) -> np.ndarray:
 
 def to_y_up_metres(joints: np.ndarray, scale: float | None = None) -> np.ndarray:
     """Rotate so the body's up axis (pelvis -> neck in frame 0) is +Y; scale to metres."""
+    out, used = _y_up_scaled(joints, scale)
+    return out
+
+
+def _y_up_scaled(joints: np.ndarray, scale: float | None) -> tuple[np.ndarray, float]:
+    """`to_y_up_metres` and the scale it used (guessed from the body height when None)."""
     up = joints[0, 12] - joints[0, 0]
     axis = int(np.argmax(np.abs(up)))
     out = joints.copy()
@@ -304,7 +361,7 @@ def to_y_up_metres(joints: np.ndarray, scale: float | None = None) -> np.ndarray
     if scale is None:
         height = out[0, 15, 1] - min(out[0, 7, 1], out[0, 8, 1])
         scale = _HUMAN_HEIGHT_M * 0.93 / max(height, 1e-9)  # head joint sits ~7% under the crown
-    return out * scale
+    return out * scale, float(scale)
 
 
 def resample(joints: np.ndarray, src_fps: float, dst_fps: float = FPS) -> np.ndarray:
@@ -322,22 +379,38 @@ def resample(joints: np.ndarray, src_fps: float, dst_fps: float = FPS) -> np.nda
 
 def bvh_to_joints(path: Path | str, scale: float | None = None) -> np.ndarray:
     """BVH file -> 22-joint positions (T, 22, 3), metres, Y up, 20 fps."""
+    return _bvh_to_joints(path, scale)[0]
+
+
+def _bvh_to_joints(path: Path | str, scale: float | None) -> tuple[np.ndarray, float]:
+    """(joints, scale used): the guessed scale is recorded with the import."""
     bvh = read_bvh(path)
     try:
-        joints = to_y_up_metres(retarget(bvh, bvh_positions(bvh)), scale)
+        joints, used = _y_up_scaled(retarget(bvh, bvh_positions(bvh)), scale)
     except UserError as exc:  # rig and channel problems: say which file
         raise UserError(f"{path}: {exc}") from None
-    return resample(joints, bvh.fps, FPS)
+    return resample(joints, bvh.fps, FPS), used
 
 
-def import_bvh(src: Path | str, out_dir: Path | str, scale: float | None = None) -> list[str]:
+@dataclass
+class BvhImport:
+    """What `import_bvh` did: clip ids written, and files skipped with their one-line reason."""
+
+    ids: list[str]
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def import_bvh(src: Path | str, out_dir: Path | str, scale: float | None = None) -> BvhImport:
     """Convert a .bvh file or a directory of them (sorted) into HumanML3D layout.
 
     Each file is cut into consecutive clips of CLIP_FRAMES feature frames (a last piece
     shorter than 40 frames is dropped); ids are '<stem>_<k:03d>'. Writes new_joint_vecs/,
     new_joints/, Mean.npy/Std.npy (of these clips), test.txt listing every id, and
-    bvh_import.json (sources, fps, scale). No captions are written (there are none): open
-    it with `load_dataset(out, "test", require_captions=False)`. Returns the ids.
+    bvh_import.json (sources with the scale used per file, fps, failures). No captions are
+    written (there are none): open it with `load_dataset(out, "test",
+    require_captions=False)`. A file that cannot be read or retargeted is skipped and named
+    in `failed`; the import fails only when no file gives a clip. The dataset is built in
+    a temporary folder beside `out_dir` and renamed into place: a failure leaves nothing.
     """
     from hmvlm_bench.motion.features import joints_to_features
 
@@ -347,38 +420,49 @@ def import_bvh(src: Path | str, out_dir: Path | str, scale: float | None = None)
         raise UserError(f"no .bvh files in {src}")
     if final.exists() and not final.is_dir():
         raise UserError(f"--out {final} is a file, not a folder")
-    # every file is parsed before anything is written: a bad file leaves no folders and no
-    # half dataset behind
-    ids: list[str] = []
+    if final.exists() and any(final.iterdir()):
+        raise UserError(f"--out {final} exists and is not an empty folder (choose a new one)")
     clips: list[tuple[str, np.ndarray]] = []
-    sources = {}
+    sources: dict[str, dict] = {}
+    failed: dict[str, str] = {}
     for f in files:
-        joints = bvh_to_joints(f, scale)
-        sources[f.name] = {"frames_20fps": int(len(joints))}
-        for k, start in enumerate(range(0, max(len(joints) - 1, 1), CLIP_FRAMES)):
-            window = joints[start : start + CLIP_FRAMES + 1]
-            if len(window) - 1 < MIN_CLIP_FRAMES:
-                continue
-            clips.append((f"{f.stem}_{k:03d}", joints_to_features(window).astype(np.float32)))
+        try:
+            joints, used = _bvh_to_joints(f, scale)
+            pieces = []
+            for k, start in enumerate(range(0, max(len(joints) - 1, 1), CLIP_FRAMES)):
+                window = joints[start : start + CLIP_FRAMES + 1]
+                if len(window) - 1 >= MIN_CLIP_FRAMES:
+                    pieces.append((f"{f.stem}_{k:03d}", joints_to_features(window).astype(np.float32)))
+        except (UserError, ValueError, FloatingPointError) as exc:  # this file only
+            msg = str(exc)
+            failed[f.name] = msg if msg.startswith(str(f)) else f"{f}: {msg}"
+            continue
+        if not pieces:
+            failed[f.name] = f"{f}: shorter than {MIN_CLIP_FRAMES} frames at {FPS} fps"
+            continue
+        clips += pieces
+        sources[f.name] = {"frames_20fps": int(len(joints)), "scale": used,
+                           "scale_from": "given" if scale is not None else "guessed (1.6 m tall)"}
     if not clips:
-        raise UserError(f"no clip of at least {MIN_CLIP_FRAMES} frames at {FPS} fps in {src}")
+        raise UserError(f"no file in {src} gave a clip of at least {MIN_CLIP_FRAMES} frames: "
+                        + "; ".join(failed.values()))
     # a new folder is built aside and renamed into place, so a failed write leaves nothing
     final.parent.mkdir(parents=True, exist_ok=True)
-    out = final if final.exists() else Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
-    if out != final:
-        out.chmod(0o755)  # mkdtemp makes it private; a dataset is meant to be shared
+    out = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    out.chmod(0o755)  # mkdtemp makes it private; a dataset is meant to be shared
     try:
-        _write_import(out, clips, sources, scale)
-        if out != final:
-            os.replace(out, final)
+        _write_import(out, clips, sources, scale, failed)
+        if final.exists():
+            final.rmdir()  # empty (checked above)
+        os.replace(out, final)
     except BaseException:
-        if out != final:
-            shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(out, ignore_errors=True)
         raise
-    return [cid for cid, _ in clips]
+    return BvhImport([cid for cid, _ in clips], failed)
 
 
-def _write_import(out: Path, clips: list[tuple[str, np.ndarray]], sources: dict, scale: float | None) -> None:
+def _write_import(out: Path, clips: list[tuple[str, np.ndarray]], sources: dict, scale: float | None,
+                  failed: dict[str, str]) -> None:
     from hmvlm_bench.motion.features import features_to_joints
     from hmvlm_bench.motion.synthetic import _group_std
 
@@ -398,5 +482,6 @@ def _write_import(out: Path, clips: list[tuple[str, np.ndarray]], sources: dict,
     np.save(out / "Std.npy", std.astype(np.float32))
     (out / "test.txt").write_text("".join(f"{i}\n" for i in ids), encoding="utf-8")
     (out / "bvh_import.json").write_text(json.dumps(
-        {"sources": sources, "fps": FPS, "scale": scale, "clip_frames": CLIP_FRAMES, "ids": len(ids)},
+        {"sources": sources, "fps": FPS, "scale": scale if scale is not None else "per file (guessed)",
+         "clip_frames": CLIP_FRAMES, "ids": len(ids), "failed": failed, "captions": False},
         indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -66,15 +66,28 @@ def test_binary_file(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_one_bad_file_in_a_folder_leaves_no_half_dataset(tmp_path):
+def test_one_bad_file_in_a_folder_is_skipped_and_named(tmp_path):
+    # issue 19: the good files are imported, the bad one is named, the exit code is 1
     src = tmp_path / "mocap"
     src.mkdir()
     write_bvh(src / "a_good.bvh")
     (src / "b_bad.bvh").write_text("HIERARCHY\nCHANNELS 3 X Y Z\n")
     out = tmp_path / "out"
+    res = invoke(["data", "import-bvh", str(src), "--out", str(out)])
+    assert res.rc == 1 and "Traceback" not in res.err, res.err
+    assert str(src / "b_bad.bvh") in res.err and "1 file(s) failed" in res.out
+    assert sorted(p.name for p in (out / "new_joint_vecs").iterdir()) == ["a_good_000.npy"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp litter
+
+
+def test_every_file_bad_in_a_folder_leaves_nothing(tmp_path):
+    src = tmp_path / "mocap"
+    src.mkdir()
+    (src / "b_bad.bvh").write_text("HIERARCHY\nCHANNELS 3 X Y Z\n")
+    out = tmp_path / "out"
     assert_one_error(invoke(["data", "import-bvh", str(src), "--out", str(out)]), str(src / "b_bad.bvh"))
     assert not out.exists()
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp litter
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
 def test_out_is_a_file(tmp_path):

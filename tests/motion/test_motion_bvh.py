@@ -1,6 +1,7 @@
 """BVH import on a file the test writes: parse, FK, retarget, axes, resampling, layout."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,15 @@ RIG = ("Hips", "LeftUpLeg", "RightUpLeg", "Spine", "LeftLeg", "RightLeg", "Spine
        "RightArm", "LeftForeArm", "RightForeArm", "LeftHand", "RightHand")
 
 
-def write_bvh(path: Path, n: int = 61, fps: float = 30.0) -> tuple[np.ndarray, np.ndarray]:
+# the same skeleton as Mixamo and Blender name it (Blender: side suffixes, 3 spine bones)
+MIXAMO = tuple(f"mixamorig:{n}" for n in RIG)
+BLENDER = ("hips", "thigh.L", "thigh.R", "spine", "shin.L", "shin.R", "spine.001", "foot.L", "foot.R",
+           "chest", "toe.L", "toe.R", "neck", "shoulder.L", "shoulder.R", "head", "upper_arm.L",
+           "upper_arm.R", "forearm.L", "forearm.R", "hand.L", "hand.R")
+UNKNOWN = tuple(f"bone{j:02d}" for j in range(22))
+
+
+def write_bvh(path: Path, n: int = 61, fps: float = 30.0, rig: tuple[str, ...] = RIG) -> tuple[np.ndarray, np.ndarray]:
     """A 22-joint BVH in centimetres (ZXY channels); returns its Euler angles and root path."""
     t = np.arange(n) / fps
     ang = np.zeros((n, 22, 3))  # degrees, in channel order Z, X, Y
@@ -40,7 +49,7 @@ def write_bvh(path: Path, n: int = 61, fps: float = 30.0) -> tuple[np.ndarray, n
 
     def emit(j: int, depth: int) -> None:
         pad = "  " * depth
-        lines.append(f"{pad}{'ROOT' if j == 0 else 'JOINT'} {RIG[j]}")
+        lines.append(f"{pad}{'ROOT' if j == 0 else 'JOINT'} {rig[j]}")
         lines.append(pad + "{")
         lines.append(f"{pad}  OFFSET {off[j, 0]:.6f} {off[j, 1]:.6f} {off[j, 2]:.6f}")
         chans = "6 Xposition Yposition Zposition Zrotation Xrotation Yrotation" if j == 0 else "3 Zrotation Xrotation Yrotation"
@@ -89,7 +98,7 @@ def test_z_up_is_rotated_not_mirrored(tmp_path: Path) -> None:
 def test_import_layout(tmp_path: Path) -> None:
     (tmp_path / "src").mkdir()
     write_bvh(tmp_path / "src" / "walk.bvh", n=301)
-    ids = import_bvh(tmp_path / "src", tmp_path / "out")
+    ids = import_bvh(tmp_path / "src", tmp_path / "out").ids
     # 10 s at 20 fps = 201 frames -> one 196-frame clip; the 4-frame rest is dropped
     assert ids == ["walk_000"]
     ds = load_dataset(f"humanml3d={tmp_path / 'out'}", "test", require_captions=False)
@@ -103,8 +112,58 @@ def test_bad_bvh() -> None:
     with pytest.raises(UserError, match="motion values"):
         parse_bvh("HIERARCHY ROOT Hips { OFFSET 0 0 0 CHANNELS 3 Xposition Yposition Zposition } "
                   "MOTION Frames: 2 Frame Time: 0.1 1 2 3")
-    with pytest.raises(UserError, match="lacks joints"):
+    with pytest.raises(UserError, match="unknown rig"):
         text = ("HIERARCHY ROOT Hips { OFFSET 0 0 0 CHANNELS 3 Xposition Yposition Zposition } "
                 "MOTION Frames: 1 Frame Time: 0.1 1 2 3")
         bvh = parse_bvh(text)
         retarget(bvh, bvh_positions(bvh))
+
+
+@pytest.mark.parametrize("rig", [MIXAMO, BLENDER], ids=["mixamo", "blender"])
+def test_other_rig_namings_retarget_like_cmu(tmp_path: Path, rig: tuple[str, ...]) -> None:
+    write_bvh(tmp_path / "cmu.bvh")
+    write_bvh(tmp_path / "other.bvh", rig=rig)
+    np.testing.assert_allclose(bvh_to_joints(tmp_path / "other.bvh", scale=0.01),
+                               bvh_to_joints(tmp_path / "cmu.bvh", scale=0.01), atol=1e-9)
+
+
+def test_folder_with_a_bad_file_imports_the_good_one_and_names_the_bad(tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """Acceptance (issue 19): one good and one unknown-rig file."""
+    from hmvlm_bench.cli.data import dataset_problems, import_bvh_cmd
+
+    src = tmp_path / "src"
+    src.mkdir()
+    write_bvh(src / "good.bvh", n=121)
+    write_bvh(src / "weird.bvh", n=121, rig=UNKNOWN)
+    out = tmp_path / "data" / "bvh"
+    assert import_bvh_cmd(src, out) == 1  # non-zero: a file failed
+    cap = capsys.readouterr()
+    assert "weird.bvh" in cap.err and "unknown rig" in cap.err
+    assert "imported 1 clip(s) from 1 file(s)" in cap.out and "1 file(s) failed" in cap.out
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["bvh"]  # no temp folder left
+    assert sorted(p.name for p in (out / "new_joint_vecs").iterdir()) == ["good_000.npy"]
+    meta = json.loads((out / "bvh_import.json").read_text())
+    assert 0.005 < meta["sources"]["good.bvh"]["scale"] < 0.02  # a centimetre rig, guessed from its height
+    assert meta["sources"]["good.bvh"]["scale_from"].startswith("guessed") and "weird.bvh" in meta["failed"]
+    # caption-less by construction: validates for the tasks that need no captions
+    assert dataset_problems([f"bvh={out}"]) == []
+
+
+def test_all_files_bad_leaves_nothing(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    write_bvh(src / "weird.bvh", rig=UNKNOWN)
+    (src / "broken.bvh").write_text("HIERARCHY\nROOT Hips {\n")
+    with pytest.raises(UserError, match="broken.bvh.*|weird.bvh"):
+        import_bvh(src, tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["src"]
+
+
+def test_given_scale_is_recorded_and_a_full_out_folder_refused(tmp_path: Path) -> None:
+    write_bvh(tmp_path / "a.bvh")
+    import_bvh(tmp_path / "a.bvh", tmp_path / "out", scale=0.01)
+    meta = json.loads((tmp_path / "out" / "bvh_import.json").read_text())
+    assert meta["scale"] == 0.01 and meta["sources"]["a.bvh"]["scale"] == 0.01
+    with pytest.raises(UserError, match="not an empty folder"):
+        import_bvh(tmp_path / "a.bvh", tmp_path / "out")
