@@ -242,6 +242,9 @@ class Task(ABC):
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         self.options = dict(options or {})
+        # option names the task has looked up (tasks/common.option records them): after
+        # `config(ctx)`, a given option outside this set is a typo (`--task-option`)
+        self.options_read: set[str] = {"dataset"}
 
     def config(self, ctx: "TaskContext") -> dict[str, Any]:
         """The task's settings after applying the preset (goes into results)."""

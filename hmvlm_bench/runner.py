@@ -212,6 +212,7 @@ def _preflight(cfg: RunConfig, regs: Registries, tasks: list[Task], model_names:
                tctx: TaskContext, preset: Any, data: DataCatalog, artifacts: ArtifactStore,
                device: str, world: World) -> None:
     """Name every missing input in one line before any work starts."""
+    check_task_options(tasks, tctx)
     missing: list[str] = []
     for t in tasks:
         missing += [m for m in t.preflight(tctx) if m not in missing]
@@ -221,6 +222,22 @@ def _preflight(cfg: RunConfig, regs: Registries, tasks: list[Task], model_names:
                     if m not in missing]
     if missing:
         raise UserError(f"preset '{preset.name}' is missing: " + "; ".join(missing))
+
+
+def check_task_options(tasks: Sequence[Task], tctx: TaskContext) -> None:
+    """Task options given on the command line are checked before any work: the task's
+    config reads (and type-checks) every option it knows, so what it never read is a typo."""
+    from hmvlm_bench.errors import did_you_mean
+
+    for t in tasks:
+        if not t.options:
+            continue
+        t.config(tctx)  # raises UserError on a malformed value (int/bool/float options)
+        unknown = sorted(set(t.options) - t.options_read)
+        if unknown:
+            known = sorted(t.options_read)
+            raise UserError(f"task '{t.name}' has no option '{unknown[0]}'{did_you_mean(unknown[0], known)} "
+                            f"(options: {', '.join(known)})")
 
 
 def _run_pair(cfg: RunConfig, task: Task, model: BenchModel, mname: str, fingerprint: str,

@@ -39,6 +39,7 @@ class ModelOutputError(RuntimeError):
 
 def option(task: Any, ctx: "TaskContext", name: str, default: Any) -> Any:
     """A task option: per-task options (`--task-option t2m.x=1`) win over run-wide ones."""
+    getattr(task, "options_read", set()).add(name)  # lets the runner name unknown options
     if name in task.options:
         return task.options[name]
     return ctx.options.get(name, default)

@@ -30,3 +30,19 @@ def parse_data_paths(items: list[str] | None) -> dict[str, Path]:
 
 def parse_csv(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def parse_task_options(items: list[str] | None) -> dict[str, dict[str, str]]:
+    """['t2m.regenerate=true', 'm2t.bertscore=false'] -> {'t2m': {'regenerate': 'true'}, ...}.
+    Values stay strings: each task parses and checks its own options."""
+    out: dict[str, dict[str, str]] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        task, dot, name = key.strip().partition(".")
+        if not sep or not dot or not task or not name.strip() or not value.strip():
+            raise UserError(f"--task-option: expected TASK.NAME=VALUE, got '{item}'")
+        opts = out.setdefault(task, {})
+        if name.strip() in opts and opts[name.strip()] != value.strip():
+            raise UserError(f"--task-option: '{key.strip()}' given twice with different values")
+        opts[name.strip()] = value.strip()
+    return out

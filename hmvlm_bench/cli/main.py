@@ -62,6 +62,7 @@ def run(
     data: Optional[list[str]] = typer.Option(None, "--data", help="Dataset path, NAME=DIR (repeatable), e.g. humanml3d=/data/HumanML3D."),
     evaluator: Optional[list[str]] = typer.Option(None, "--evaluator", help="Official evaluator dir per dataset, NAME=DIR (holds text_mot_match/model/finest.tar and glove/)."),
     model_args: Optional[list[str]] = typer.Option(None, "--model-args", help="Model arguments k=v[,k=v], e.g. checkpoint=DIR."),
+    task_option: Optional[list[str]] = typer.Option(None, "--task-option", help="Task option TASK.NAME=VALUE (repeatable), e.g. t2m.regenerate=true, m2t.bertscore=false."),
     output_dir: Optional[Path] = typer.Option(None, "--output-dir", "-o", help="Where results go (default runs/<preset>)."),
     report_dir: Optional[Path] = typer.Option(None, "--report-dir", help="Also write the Markdown leaderboard here (default: the output dir)."),
     dataset: Optional[str] = typer.Option(None, help="Dataset for motion tasks (default: the preset's: synthetic, or humanml3d for paper)."),
@@ -95,6 +96,7 @@ def run(
         tasks=parse_csv(tasks), models=parse_csv(models), preset=preset, output_dir=out,
         data=parse_data_paths(data), evaluators=parse_data_paths(evaluator),
         model_args=parse_kv_list(model_args, "--model-args"), limit=limit, dataset=dataset, seed=seed,
+        task_options=_task_options(task_option, regs, parse_csv(tasks)),
         device=device, cache_dir=cache_dir, shipped_artifacts=(SHIPPED,) if SHIPPED.is_dir() else (),
         progress=progress, debug=bool(os.environ.get("HMVLM_BENCH_DEBUG")),
     )
@@ -118,6 +120,20 @@ def run(
         console.print(f"leaderboard: {lb}")
     if not summary.ok:
         raise typer.Exit(1)
+
+
+def _task_options(items: list[str] | None, regs, tasks: list[str]) -> dict[str, dict[str, str]]:
+    """--task-option values keyed by canonical task name (a typo gets 'did you mean'); an
+    option for a task this run does not include is an error, not silently ignored."""
+    from hmvlm_bench.cli.args import parse_task_options
+    from hmvlm_bench.runner import expand_tasks
+
+    out = {regs.tasks.canonical(task): opts for task, opts in parse_task_options(items).items()}
+    running = expand_tasks(tasks, regs) if out else []
+    for task in out:
+        if task not in running:
+            raise UserError(f"--task-option {task}.*: task '{task}' is not among --tasks ({', '.join(running)})")
+    return out
 
 
 def _print_summary(console, summary) -> None:
