@@ -424,3 +424,120 @@ def tokenizer_suite(device: str, shapes: str, batch_sizes: list[int], quick: boo
                          params=params)
         out += [wb, ratio_record(f"{op}.body_part", rates[f"body-part.{op}"], wb, params=params)]
     return out
+
+
+# ------------------------------------------------------------------------------ training
+TARGET_TRAIN_SPEEDUP = ">= 3"
+# Token lengths of one mini micro-batch as drawn (t2m/m2t/pose/general mix, motions of
+# 40-196 frames): padding to the longest is what the plain path paid.
+TRAIN_ROW_LENGTHS = {"mini": (262, 118, 74, 190), "tiny": (40, 18, 12, 30)}
+
+
+def _train_network(shp: BenchShapes, device: str) -> Any:
+    """An HMVLM network at the shapes' preset (untrained tokenizers: speed depends on shapes)."""
+    import numpy as np
+
+    from reference_model.hmvlm.config import HMVLMConfig
+    from reference_model.hmvlm.network import assemble
+    from reference_model.tokenizer.body_part import BodyPartTokenizer, PoseTokenizer
+    from reference_model.tokenizer.config import TokenizerConfig
+
+    preset = shp.tokenizer_preset
+    cfg = HMVLMConfig.for_preset(preset, "hmvlm")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        mt = BodyPartTokenizer(TokenizerConfig.for_preset(preset, "body-part")).eval()
+        pt = PoseTokenizer(TokenizerConfig.for_preset(preset, "pose")).eval()
+        net = assemble(cfg, mt, pt, np.zeros(263, np.float32), np.ones(263, np.float32), None)
+    return net.to(device)
+
+
+def _train_batches(net: Any, lengths: tuple[int, ...], seed: int = 0) -> tuple[dict, dict, list]:
+    """(padded mixed batch, same tokens as equal-length rows, samples): labels on the last 60%."""
+    from reference_model.hmvlm.instruct_data import Sample
+
+    gen = torch.Generator().manual_seed(seed)
+    vocab = net.vocab.total
+    rows = [torch.randint(16, vocab, (n,), generator=gen) for n in lengths]
+
+    def batch(rs: list[torch.Tensor]) -> dict:
+        width = max(len(r) for r in rs)
+        ids = torch.zeros(len(rs), width, dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        labels = torch.full_like(ids, -100)
+        for b, r in enumerate(rs):
+            ids[b, :len(r)], mask[b, :len(r)] = r, 1
+            cut = int(len(r) * 0.4)
+            labels[b, cut:len(r)] = r[cut:]
+        return {"input_ids": ids, "attention_mask": mask, "labels": labels,
+                "is_general": torch.tensor([b == len(rs) - 1 for b in range(len(rs))])}
+
+    mean = sum(lengths) // len(lengths)  # bucketed: the same token count in rows of one length
+    even = [torch.cat([r, r])[:mean] for r in rows]
+    samples = [Sample("t2m", f"Generate a motion: a person walks forward, step {i}.", "x") for i in range(len(rows))]
+    return batch(rows), batch(even), samples
+
+
+def _plain_step(net: Any, batch: dict, samples: list) -> torch.Tensor:
+    """The training step as it was: head and cross-entropy at every position of the padded batch."""
+    import torch.nn.functional as F
+
+    from reference_model.gate import gating_loss
+
+    alpha = net.gate_weights([s.user for s in samples])
+    with net.routed(alpha):
+        logits = net.llm(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    lm = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]).float(), batch["labels"][:, 1:].reshape(-1),
+                         ignore_index=-100)
+    return lm + gating_loss(alpha, batch["is_general"])
+
+
+def training_suite(device: str, shapes: str, batch_sizes: list[int], quick: bool) -> list[BenchRecord]:
+    """One optimizer step of instruction tuning (forward, backward, AdamW) at the preset's
+    shapes: the plain fp32 path (padded mixed-length batch, full-vocabulary head at every
+    position, gate encoder run every step) against the optimised path (length-bucketed
+    rows, head only at labelled positions, prefilled gate features, bf16 frozen weights
+    where the device multiplies bf16 natively). Tokens/s counts real (non-pad) tokens."""
+    from hmvlm_bench.bench.timing import paired_ratio, time_interleaved
+    from hmvlm_bench.precision import resolve_precision
+    from reference_model.hmvlm.training import cast_frozen_, micro_step
+
+    shp = resolve_shapes(shapes, device, quick)
+    lengths = TRAIN_ROW_LENGTHS["tiny" if shp.name == "tiny" else "mini"]
+    plain_net, fast_net = _train_network(shp, device), _train_network(shp, device)
+    precision = resolve_precision("auto", device)
+    if precision.dtype != torch.float32:
+        cast_frozen_(fast_net.llm, precision.dtype)
+    padded, even, samples = _train_batches(plain_net, lengths)
+    fast_net.gate.prefill([s.user for s in samples])
+    opts = {k: torch.optim.AdamW(n.param_groups()) for k, n in (("plain", plain_net), ("fast", fast_net))}
+    plain_net.train()
+    fast_net.train()
+
+    def plain() -> None:
+        _plain_step(plain_net, padded, samples).backward()
+        opts["plain"].step()
+        opts["plain"].zero_grad(set_to_none=True)
+
+    def fast() -> None:
+        micro_step(fast_net, even, samples, None, device)["loss"].backward()
+        opts["fast"].step()
+        opts["fast"].zero_grad(set_to_none=True)
+
+    rounds = 2 if shp.name == "tiny" else (3 if quick else 5)
+    stats = time_interleaved({"plain": plain, "fast": fast}, device, warmup=1, rounds=rounds)
+    real_tokens = int(padded["attention_mask"].sum())
+    params = {"rows": list(lengths), "real_tokens": real_tokens, "padded_tokens": int(padded["input_ids"].numel()),
+              "precision": precision.to_dict(), "threads": torch.get_num_threads(), "shapes": shp.name,
+              "gate": type(fast_net.gate.encoder).__name__, "rounds": rounds}
+    base = BenchRecord("step.plain_fp32", real_tokens / stats["plain"].median, "tok/s", higher_is_better=True,
+                       params=params)
+    speedup = 1.0 / paired_ratio(stats, "fast", "plain")  # plain time / fast time, per round
+    even_tokens = int(even["attention_mask"].sum())  # the same count up to the floor of the mean
+    # ratio: tokens/s optimised over plain, paired per round (the same tokens in both steps)
+    speedup = speedup * even_tokens / real_tokens
+    fast_rec = BenchRecord("step.optimised", even_tokens / stats["fast"].median, "tok/s", higher_is_better=True,
+                           params=params, baseline=base.name, ratio=speedup, target=TARGET_TRAIN_SPEEDUP)
+    return [base, fast_rec,
+            BenchRecord("step.plain_fp32_seconds", stats["plain"].median, "s", params=params),
+            BenchRecord("step.optimised_seconds", stats["fast"].median, "s", params=params)]

@@ -178,10 +178,28 @@ class PromptGate(nn.Module):
         """features (B, d) -> gate weights alpha (B, num_experts), rows summing to 1."""
         return torch.softmax(self.logits(features), dim=-1)
 
+    def prefill(self, texts: Sequence[str], batch_size: int = 64) -> None:
+        """Encode `texts` once, in large batches, and keep their features: training asks for
+        the same prompts again every step, and the frozen encoder would redo the work."""
+        cache = self.__dict__.setdefault("_features", {})
+        todo = sorted({t for t in texts if t not in cache}, key=len)  # similar lengths: little padding
+        for s in range(0, len(todo), batch_size):
+            chunk = todo[s:s + batch_size]
+            for t, row in zip(chunk, self.encoder.encode(chunk).cpu()):
+                cache[t] = row
+
+    def clear_features(self) -> None:
+        self.__dict__["_features"] = {}
+
     def gate_texts(self, texts: Sequence[str]) -> torch.Tensor:
-        """Encode instruction+prompt texts and return alpha (B, num_experts); log rows per sample."""
-        features = self.encoder.encode(texts).to(self.mlp[0].weight.device)
-        return self(features)
+        """Encode instruction+prompt texts and return alpha (B, num_experts); log rows per sample.
+        Features of prompts given to `prefill` are reused."""
+        cache = self.__dict__.get("_features") or {}
+        if cache and all(t in cache for t in texts):
+            features = torch.stack([cache[t] for t in texts])
+        else:
+            features = self.encoder.encode(texts)
+        return self(features.to(self.mlp[0].weight.device))
 
 
 def gating_loss(alpha: torch.Tensor, is_general: torch.Tensor, eta: float = 1.0) -> torch.Tensor:

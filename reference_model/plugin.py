@@ -20,5 +20,7 @@ def register(regs: Registries) -> None:
                              description="generation tok/s and TTFT with KV cache: base, LoRA, MoE-LoRA")
     regs.benchmarks.register("latency_protocol", "reference_model.bench_suites:latency_protocol_suite",
                              description="HMVLM latency protocol: batch 1, no KV cache, 84 tokens, gating")
+    regs.benchmarks.register("training", "reference_model.bench_suites:training_suite",
+                             description="instruction-tuning step tok/s: optimised path vs plain fp32 (ratio)")
     regs.benchmarks.register("tokenizer", "reference_model.bench_suites:tokenizer_suite",
                              description="motion tokenizer encode/decode motions/s, body-part vs whole-body")

@@ -75,6 +75,15 @@ class HMVLMConfig:
     weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay"})
     max_grad_norm: float = field(default=1.0, metadata={"help": "gradient clipping"})
     checkpoint_every: int = field(default=50, metadata={"help": "resumable checkpoint interval (steps)"})
+    precision: str = field(default="auto", metadata={
+        "help": "dtype of the frozen base weights in training: auto (bf16 where the device has native "
+                "bf16: CUDA, AMX/AVX512-BF16 CPUs; else float32) | float32 | bfloat16. Trainable tensors "
+                "stay float32; the resolved choice is recorded in train_log.json"})
+    bucket_window: int = field(default=0, metadata={
+        "help": "length bucketing: sort samples by token length within windows of this many steps "
+                "(0 = off, steps hold the samples in drawn order)"})
+    val_every: int = field(default=0, metadata={"help": "learning-curve interval (steps; 0 = off)"})
+    val_items: int = field(default=32, metadata={"help": "val-split motions of each learning-curve point"})
     seed: int = field(default=0, metadata={"help": "seed of init, data and sampling"})
     # --- decoding -------------------------------------------------------------------------
     t2m_top_k: int = field(default=20, metadata={"help": "t2m sampling top-k (0 = greedy)"})
@@ -105,6 +114,9 @@ class HMVLMConfig:
         need({t for t, _ in self.task_mix} <= {"t2m", "m2t", "pose", "general"}, "task_mix tasks: t2m m2t pose general")
         need(int(self.image_patches ** 0.5) ** 2 == self.image_patches, "image_patches must be a square")
         need(self.save_dtype in ("float32", "float16", "bfloat16"), "save_dtype: float32 | float16 | bfloat16")
+        need(self.precision in ("auto", "float32", "bfloat16"), "precision: auto | float32 | bfloat16")
+        need(self.bucket_window >= 0 and self.val_every >= 0 and self.val_items >= 2,
+             "bucket_window >= 0, val_every >= 0, val_items >= 2")
 
     # ------------------------------------------------------------------------------
     @property
@@ -122,8 +134,10 @@ class HMVLMConfig:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["task_mix"] = [list(x) for x in self.task_mix]
-        if d["tokenizer_preset"] is None:  # added later: absent when unset, so older artifact keys hold
-            del d["tokenizer_preset"]
+        # added later: absent at their defaults, so older artifact keys hold
+        for name, default in LATER_FIELDS.items():
+            if d[name] == default:
+                del d[name]
         return d
 
     @classmethod
@@ -158,6 +172,12 @@ class HMVLMConfig:
         return cls(**base)
 
 
+# Fields added after checkpoints were shipped, with the value that reproduces the older
+# behaviour: left out of `to_dict` at that value so older artifact keys still match.
+LATER_FIELDS: dict[str, Any] = {"tokenizer_preset": None, "precision": "auto", "bucket_window": 0,
+                                "val_every": 0, "val_items": 32}
+
+
 # Per-preset values (only what differs from the dataclass defaults, which are `mini`).
 PRESET_VALUES: dict[str, dict[str, Any]] = {
     # random tiny Llama, hashing gate: trains in seconds (tests)
@@ -166,8 +186,14 @@ PRESET_VALUES: dict[str, dict[str, Any]] = {
                  n_pose_images=24, max_motion_frames=32, min_motion_frames=16, vision_pretrain_steps=20,
                  image_size=32, vision_width=16, checkpoint_every=5, caption_max_new_tokens=12,
                  max_seq_len=160, save_dtype="float32"),
-    # SmolLM2-135M-Instruct + MiniLM gate: ~200 steps on 2 CPU cores (DESIGN.md sec. 7 timings)
-    "mini": dict(),
+    # SmolLM2-135M-Instruct + MiniLM gate, sized to ~45 CPU-minutes per variant on one core
+    # (issue 14): crops span the test lengths (40-196 frames, so t2m/m2t never meet a longer
+    # motion than they were trained on), t2m-heavy mix, the paper's adapter lr 3e-3, a higher
+    # lr for the new token rows (they start from the mean embedding), length-bucketed steps,
+    # and a learning curve on 32 val motions every 100 steps.
+    "mini": dict(steps=400, max_motion_frames=196, min_motion_frames=40, max_seq_len=320,
+                 task_mix=(("t2m", 0.45), ("m2t", 0.2), ("pose", 0.15), ("general", 0.2)),
+                 lr=3e-3, lr_embed=1e-2, warmup_steps=20, bucket_window=16, val_every=100, val_items=32),
     # HMVLM paper: Vicuna-7B by path, CLIP gate/vision, batch 32 micro 2, lr 3e-3 cosine
     "paper": dict(llm="path", gate_encoder="clip", vision="clip", steps=3000, batch_size=32,
                   micro_batch_size=2, lr=3e-3, lr_embed=3e-3, lr_full=2e-5, warmup_steps=100,

@@ -85,33 +85,78 @@ def left_pad(rows: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, 
     return ids, mask, (mask.cumsum(-1) - 1).clamp(min=0)
 
 
+def sample_top_k(scores: torch.Tensor, top_k: int, temperature: float, gens: Sequence[torch.Generator]) -> torch.Tensor:
+    """One top-k sample per row, the whole batch at once: each row draws a single uniform
+    from its own generator (so a row's sample does not depend on its batch) and inverts
+    the cumulative distribution of its top-k probabilities. Rows with fewer than k allowed
+    tokens renormalise over those (the -inf entries get probability 0)."""
+    k = min(top_k, scores.shape[-1])
+    vals, idx = torch.topk(scores.float() / max(temperature, 1e-6), k, dim=-1)
+    probs = torch.softmax(vals, dim=-1)
+    cdf = probs.cumsum(-1)
+    u = torch.stack([torch.rand((), generator=g) for g in gens]).to(cdf.device) * cdf[:, -1]
+    pick = torch.searchsorted(cdf, u[:, None]).clamp(max=k - 1)
+    # a zero-probability entry (masked) is never picked: searchsorted lands on the first
+    # entry whose cumulative mass reaches u, and masked entries add no mass after it
+    return idx.gather(-1, pick)[:, 0]
+
+
+class SubsetHead:
+    """Next-token logits over a fixed subset of the vocabulary, everything else -inf.
+
+    Constrained answers (motion and pose codes) can only ever pick a few thousand of the
+    ~50k ids; computing the other rows of the output head at every decoding step was ~1/5
+    of a step's matmul work at SmolLM2-135M's shapes. The subset's rows are gathered once
+    per `decode` call; logits of the allowed ids equal the full head's."""
+
+    def __init__(self, model: Any, ids: Sequence[int]) -> None:
+        from reference_model.hmvlm.vocab import head_rows
+
+        base = model.get_base_model() if hasattr(model, "get_base_model") else model
+        self.body = base.get_decoder()
+        self.ids = torch.as_tensor(sorted(set(int(i) for i in ids)), dtype=torch.long)
+        self.weight, self.bias = head_rows(base.get_output_embeddings(), self.ids)
+        head = base.get_output_embeddings()
+        extra = getattr(head, "extra", None)  # ExtendedLMHead: text rows + new rows
+        self.vocab = int(head.weight.shape[0] + (extra.shape[0] if extra is not None else 0))
+
+    def __call__(self, **kwargs: Any) -> tuple[torch.Tensor, Any]:
+        """(last-position logits (B, V) float32, past key values)."""
+        out = self.body(use_cache=True, **kwargs)
+        h = out.last_hidden_state[:, -1]
+        sub = torch.nn.functional.linear(h, self.weight.to(h.dtype), None if self.bias is None else self.bias.to(h.dtype))
+        logits = torch.full((h.shape[0], self.vocab), NEG, dtype=torch.float32, device=h.device)
+        logits[:, self.ids.to(h.device)] = sub.float()
+        return logits, out.past_key_values
+
+
+def _full_head(model: Any) -> Any:
+    def step(**kwargs: Any) -> tuple[torch.Tensor, Any]:
+        out = model(use_cache=True, **kwargs)
+        return out.logits[:, -1].float(), out.past_key_values
+    return step
+
+
 @torch.no_grad()
 def decode(model: Any, rows: Sequence[Sequence[int]], max_new: int, processor: LogitsProcessor,
            pad_id: int, seeds: Sequence[int] | None = None, top_k: int = 0, temperature: float = 1.0,
-           stop_ids: Sequence[int] = (), device: str | torch.device = "cpu") -> list[list[int]]:
+           stop_ids: Sequence[int] = (), device: str | torch.device = "cpu",
+           allowed_ids: Sequence[int] | None = None) -> list[list[int]]:
     """Generate up to `max_new` tokens per row with a KV cache; greedy when top_k == 0,
-    else top-k sampling from per-row generators seeded by `seeds`. Rows stop at a stop id."""
+    else top-k sampling from per-row generators seeded by `seeds`. Rows stop at a stop id.
+    `allowed_ids`: every id the processor can ever allow (plus pad): the head then computes
+    only those rows (`SubsetHead`); the result is the same."""
     ids, mask, pos = (t.to(device) for t in left_pad(rows, pad_id))
     gens = [torch.Generator().manual_seed(int(s)) for s in (seeds or [0] * len(rows))]
-    out = model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True)
-    past = out.past_key_values
-    logits = out.logits[:, -1].float()
+    step = SubsetHead(model, [*allowed_ids, pad_id]) if allowed_ids is not None else _full_head(model)
+    logits, past = step(input_ids=ids, attention_mask=mask, position_ids=pos)
     seq = ids
     done = torch.zeros(len(rows), dtype=torch.bool)
     result: list[list[int]] = [[] for _ in rows]
     stop = set(int(s) for s in stop_ids)
     for _ in range(max_new):
         scores = processor(seq, logits)
-        nxt = torch.empty(len(rows), dtype=torch.long)
-        for b in range(len(rows)):
-            row = scores[b]
-            if top_k <= 0:
-                nxt[b] = int(torch.argmax(row))
-            else:
-                k = min(top_k, int(torch.isfinite(row).sum()))
-                vals, idx = torch.topk(row / max(temperature, 1e-6), k)
-                probs = torch.softmax(vals, -1).cpu()
-                nxt[b] = int(idx[int(torch.multinomial(probs, 1, generator=gens[b]))])
+        nxt = (scores.argmax(-1) if top_k <= 0 else sample_top_k(scores, top_k, temperature, gens)).cpu()
         for b in range(len(rows)):
             if done[b]:
                 continue
@@ -126,11 +171,8 @@ def decode(model: Any, rows: Sequence[Sequence[int]], max_new: int, processor: L
         seq = torch.cat([seq, nxt[:, None]], dim=1)
         mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
         pos = pos[:, -1:] + 1
-        out = model(input_ids=nxt[:, None], attention_mask=mask, position_ids=pos, past_key_values=past,
-                    use_cache=True)
-        past = out.past_key_values
-        logits = out.logits[:, -1].float()
+        logits, past = step(input_ids=nxt[:, None], attention_mask=mask, position_ids=pos, past_key_values=past)
     return result
 
 
-__all__ = ["RowPlan", "StreamConstraint", "TextOnly", "decode", "left_pad"]
+__all__ = ["RowPlan", "StreamConstraint", "SubsetHead", "TextOnly", "decode", "left_pad"]

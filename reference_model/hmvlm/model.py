@@ -206,58 +206,9 @@ class HMVLMModel(BenchModel):
 
     # ----------------------------------------------------------------- capabilities
     def generate_motion(self, requests: Sequence[MotionRequest]) -> list[Prediction]:
-        import torch
-
-        from reference_model.hmvlm import templates as T
-        from reference_model.hmvlm.generation import RowPlan, StreamConstraint, decode
-        from reference_model.tokenizer.tokens import codes_to_text
-
-        net = self.net
-        rng_m = net.motion
-        l = net.motion_tok.downsample
         greedy = str(self.ctx.model_args.get("decoding", "sample")) == "greedy"
-        top_k = 0 if greedy else net.cfg.t2m_top_k
-        out: list[Prediction | None] = [None] * len(requests)
-        order = sorted(range(len(requests)), key=lambda i: -requests[i].length)
-        for chunk in self._chunks(len(requests), order):
-            users, plans, variants = [], [], []
-            for i in chunk:
-                r = requests[i]
-                n_steps = max(1, int(r.length) // l)
-                hint = getattr(r, "hint", None)
-                variant = r.variant if r.variant in ("first_token", "last_token") and hint is not None else "text"
-                forced: dict[int, int] = {}
-                motion_hint = ""
-                if variant != "text":
-                    hcodes = self._encode_motion(np.asarray(hint))[:1]
-                    motion_hint = codes_to_text(hcodes, "motion")
-                    base = 0 if variant == "first_token" else (n_steps - 1) * rng_m.n_streams
-                    for s, k in enumerate(hcodes[0]):
-                        forced[base + s] = rng_m.starts[s] + int(k)
-                users.append(T.t2m_prompt(r.text, variant, int(r.seed), motion=motion_hint))
-                plans.append(RowPlan(n_steps, forced, int(r.seed)))
-                variants.append(variant)
-            rows = [self._prompt_ids(u, rng_m.start_marker) for u in users]
-            with torch.no_grad():
-                alpha = net.gate_weights(users)
-                proc = StreamConstraint(rng_m.starts, rng_m.size, plans, max(len(r) for r in rows),
-                                        rng_m.end_marker, self._pad_id())
-                with net.routed(alpha, merge=len(chunk) == 1):
-                    gen = decode(net.llm, rows, max(p.n_steps for p in plans) * rng_m.n_streams, proc,
-                                 self._pad_id(), seeds=[p.seed for p in plans], top_k=top_k,
-                                 device=self.ctx.device)
-            gates = self._gate_rows(alpha)
-            for b, i in enumerate(chunk):
-                n_codes = plans[b].n_steps * rng_m.n_streams
-                ids = np.asarray(gen[b][:n_codes]).reshape(plans[b].n_steps, rng_m.n_streams)
-                codes = ids - np.asarray(rng_m.starts)[None]
-                feats = net.motion_tok.decode(torch.from_numpy(codes)[None])[0].cpu().numpy()
-                feats = feats * (net.std + 1e-8) + net.mean
-                info: dict[str, Any] = {"tokens": int(n_codes), "variant": variants[b], "codes": codes.tolist()}
-                if gates:
-                    info["gate"] = gates[b]
-                out[i] = Prediction(value=feats.astype(np.float32), info=info)
-        return [p for p in out if p is not None]
+        return generate_motions(self.net, requests, top_k=0 if greedy else None, batch_size=self.batch_size,
+                                device=self.ctx.device)
 
     def caption_motion(self, requests: Sequence[CaptionRequest]) -> list[Prediction]:
         import torch
@@ -316,7 +267,8 @@ class HMVLMModel(BenchModel):
                 proc = StreamConstraint(rng_p.starts, rng_p.size, plans, max(len(r) for r in rows),
                                         rng_p.end_marker, self._pad_id())
                 with net.routed(alpha), net.images(feats):
-                    gen = decode(net.llm, rows, rng_p.n_streams, proc, self._pad_id(), device=self.ctx.device)
+                    gen = decode(net.llm, rows, rng_p.n_streams, proc, self._pad_id(), device=self.ctx.device,
+                                 allowed_ids=code_ids(rng_p))
             gates = self._gate_rows(alpha)
             for b, i in enumerate(chunk):
                 codes = np.asarray(gen[b][:rng_p.n_streams]) - np.asarray(rng_p.starts)
@@ -356,4 +308,95 @@ def tokenizer_round_trip(tokenizer: Any, requests: Sequence[TokenizeRequest]) ->
     return out
 
 
-__all__ = ["HMVLMModel", "LMView", "tokenizer_round_trip"]
+# ------------------------------------------------------------------ network-level helpers
+def prompt_ids(net: Any, user: str, start_marker: int | None) -> list[int]:
+    """Chat-formatted prompt ids (+ the answer's start marker)."""
+    from reference_model.hmvlm.templates import chat_prompt
+
+    tok = net.tokenizer
+    ids = tok(chat_prompt(tok, user), add_special_tokens=False)["input_ids"]
+    return ids + ([start_marker] if start_marker is not None else [])
+
+
+def code_ids(ranges: Any) -> list[int]:
+    """Every id a constrained motion/pose answer can hold: the streams' codes + end marker."""
+    return [i for s in ranges.starts for i in range(s, s + ranges.size)] + [ranges.end_marker]
+
+
+def pad_id(net: Any) -> int:
+    tok = net.tokenizer
+    return int(tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id)
+
+
+def encode_motion(net: Any, feats_raw: np.ndarray, max_frames: int = 196) -> np.ndarray:
+    """Raw (T, 263) features -> motion codes (T // l, streams)."""
+    import torch
+
+    l = net.motion_tok.downsample
+    t = (min(len(feats_raw), max_frames) // l) * l
+    if t == 0:
+        raise UserError(f"motion of {len(feats_raw)} frames is shorter than the tokenizer unit {l}")
+    x = (np.asarray(feats_raw[:t], np.float32) - net.mean) / (net.std + 1e-8)
+    return net.motion_tok.encode(torch.from_numpy(x)[None])[0].cpu().numpy()
+
+
+def generate_motions(net: Any, requests: Sequence[MotionRequest], top_k: int | None = None, batch_size: int = 8,
+                     device: Any = "cpu") -> list[Prediction]:
+    """Text-to-motion with a network (training's learning curve and the BenchModel share it):
+    constrained, seeded decoding of exactly `length // l` steps per request; `top_k` None
+    = the config's sampling top-k, 0 = greedy. Rows are batched longest first."""
+    import torch
+
+    from reference_model.hmvlm import templates as T
+    from reference_model.hmvlm.generation import RowPlan, StreamConstraint, decode
+    from reference_model.tokenizer.tokens import codes_to_text
+
+    rng_m = net.motion
+    l = net.motion_tok.downsample
+    top_k = net.cfg.t2m_top_k if top_k is None else top_k
+    pad = pad_id(net)
+    out: list[Prediction | None] = [None] * len(requests)
+    order = sorted(range(len(requests)), key=lambda i: -requests[i].length)
+    for s in range(0, len(order), max(1, batch_size)):
+        chunk = order[s:s + max(1, batch_size)]
+        users, plans, variants = [], [], []
+        for i in chunk:
+            r = requests[i]
+            n_steps = max(1, int(r.length) // l)
+            hint = getattr(r, "hint", None)
+            variant = r.variant if r.variant in ("first_token", "last_token") and hint is not None else "text"
+            forced: dict[int, int] = {}
+            motion_hint = ""
+            if variant != "text":
+                hcodes = encode_motion(net, np.asarray(hint))[:1]
+                motion_hint = codes_to_text(hcodes, "motion")
+                base = 0 if variant == "first_token" else (n_steps - 1) * rng_m.n_streams
+                for st, k in enumerate(hcodes[0]):
+                    forced[base + st] = rng_m.starts[st] + int(k)
+            users.append(T.t2m_prompt(r.text, variant, int(r.seed), motion=motion_hint))
+            plans.append(RowPlan(n_steps, forced, int(r.seed)))
+            variants.append(variant)
+        rows = [prompt_ids(net, u, rng_m.start_marker) for u in users]
+        with torch.no_grad():
+            alpha = net.gate_weights(users)
+            proc = StreamConstraint(rng_m.starts, rng_m.size, plans, max(len(r) for r in rows),
+                                    rng_m.end_marker, pad)
+            with net.routed(alpha, merge=len(chunk) == 1):
+                gen = decode(net.llm, rows, max(p.n_steps for p in plans) * rng_m.n_streams, proc,
+                             pad, seeds=[p.seed for p in plans], top_k=top_k, device=device,
+                             allowed_ids=code_ids(rng_m))
+        gates = [] if alpha is None else [[round(float(v), 6) for v in row] for row in alpha.detach().cpu()]
+        for b, i in enumerate(chunk):
+            n_codes = plans[b].n_steps * rng_m.n_streams
+            ids = np.asarray(gen[b][:n_codes]).reshape(plans[b].n_steps, rng_m.n_streams)
+            codes = ids - np.asarray(rng_m.starts)[None]
+            feats = net.motion_tok.decode(torch.from_numpy(codes)[None])[0].cpu().numpy()
+            feats = feats * (net.std + 1e-8) + net.mean
+            info: dict[str, Any] = {"tokens": int(n_codes), "variant": variants[b], "codes": codes.tolist()}
+            if gates:
+                info["gate"] = gates[b]
+            out[i] = Prediction(value=feats.astype(np.float32), info=info)
+    return [p for p in out if p is not None]
+
+
+__all__ = ["HMVLMModel", "LMView", "encode_motion", "generate_motions", "pad_id", "prompt_ids", "tokenizer_round_trip"]

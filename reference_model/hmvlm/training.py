@@ -37,6 +37,7 @@ from hmvlm_bench.checkpoint_io import (
     unshard_,
 )
 from hmvlm_bench.errors import UserError
+from hmvlm_bench.precision import resolve_precision
 from reference_model.hmvlm import templates as T
 from reference_model.hmvlm.config import HMVLMConfig, missing_paths, model_arg_overrides
 from reference_model.hmvlm.instruct_data import InstructData, Sample
@@ -146,9 +147,11 @@ def encode_sample(tok: Any, s: Sample, max_len: int) -> tuple[list[int], int]:
     return ids, min(len(p), len(ids) - 1)
 
 
-def collate(tok: Any, samples: list[Sample], max_len: int) -> dict[str, torch.Tensor]:
+def collate(tok: Any, samples: list[Sample], max_len: int,
+            encoded: list[tuple[list[int], int]] | None = None) -> dict[str, torch.Tensor]:
+    """Right-padded micro-batch; `encoded` (from `encode_sample`) skips re-tokenising."""
     pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-    enc = [encode_sample(tok, s, max_len) for s in samples]
+    enc = encoded if encoded is not None else [encode_sample(tok, s, max_len) for s in samples]
     width = max(len(i) for i, _ in enc)
     ids = torch.full((len(enc), width), pad, dtype=torch.long)
     labels = torch.full((len(enc), width), -100, dtype=torch.long)
@@ -161,6 +164,24 @@ def collate(tok: Any, samples: list[Sample], max_len: int) -> dict[str, torch.Te
             "is_general": torch.tensor([s.is_general for s in samples])}
 
 
+def bucket_order(lengths: list[int], batch_size: int, window_steps: int, seed: int) -> list[int]:
+    """A permutation of the samples so that each optimizer step holds samples of similar
+    token length (padding to the longest of a mixed batch wasted ~40% of a step's tokens).
+
+    The sample list is cut into windows of `window_steps` steps; inside a window samples
+    are sorted by length, cut into steps, and the steps shuffled (seeded), so training
+    still sees the tasks interleaved and the order stays a pure function of the seed."""
+    rng = np.random.default_rng([seed, 29])
+    order: list[int] = []
+    span = max(1, window_steps) * batch_size
+    for w0 in range(0, len(lengths), span):
+        idx = sorted(range(w0, min(w0 + span, len(lengths))), key=lambda i: (lengths[i], i))
+        steps = [idx[s:s + batch_size] for s in range(0, len(idx), batch_size)]
+        for k in rng.permutation(len(steps)):
+            order.extend(steps[int(k)])
+    return order
+
+
 def lr_scale(step: int, cfg: HMVLMConfig) -> float:
     """Linear warm-up then cosine decay to 0 (HMVLM: cosine)."""
     if step < cfg.warmup_steps:
@@ -169,9 +190,31 @@ def lr_scale(step: int, cfg: HMVLMConfig) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * min(1.0, (step - cfg.warmup_steps) / span)))
 
 
+def cast_frozen_(model: torch.nn.Module, dtype: torch.dtype) -> int:
+    """Cast the frozen (requires_grad=False) floating tensors to `dtype`, in place; trainable
+    ones (adapters, new rows) keep float32 master weights. Returns how many were cast."""
+    n = 0
+    for p in model.parameters():
+        if not p.requires_grad and p.is_floating_point() and p.dtype != dtype:
+            p.data = p.data.to(dtype)
+            n += 1
+    return n
+
+
+def decoder_and_head(llm: Any) -> tuple[Any, Any]:
+    """(decoder body returning hidden states, output head) of the (peft-wrapped) causal LM."""
+    base = llm.get_base_model() if hasattr(llm, "get_base_model") else llm
+    return base.get_decoder(), base.get_output_embeddings()
+
+
 def micro_step(net: Any, batch: dict[str, torch.Tensor], samples: list[Sample], pixels: torch.Tensor | None,
                device: Any) -> dict[str, torch.Tensor]:
-    """Forward one micro-batch: {'loss', 'lm', 'gate', 'alpha'}."""
+    """Forward one micro-batch: {'loss', 'lm', 'gate', 'alpha'}.
+
+    The output head runs only at the positions that predict a label: the 49k-way head and
+    its cross-entropy at every prompt and padding position were ~a third of a step's
+    matmul work and all of its softmax memory; the loss is the same mean over labelled
+    tokens as `F.cross_entropy(..., ignore_index=-100)` over the full logits."""
     from reference_model.gate import gating_loss
 
     cfg = net.cfg
@@ -179,10 +222,15 @@ def micro_step(net: Any, batch: dict[str, torch.Tensor], samples: list[Sample], 
     feats = net.image_features(pixels[rows].to(device)) if rows and pixels is not None else None
     alpha = net.gate_weights([s.user for s in samples])
     ids, mask, labels = (batch[k].to(device) for k in ("input_ids", "attention_mask", "labels"))
+    body, head = decoder_and_head(net.llm)
+    # no padding in the micro-batch (length-bucketed): no mask lets SDPA take its causal fast path
+    attn = None if bool(mask.all()) else mask
     with net.routed(alpha), net.images(feats):
-        logits = net.llm(input_ids=ids, attention_mask=mask).logits
-    lm = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]).float(), labels[:, 1:].reshape(-1),
-                         ignore_index=-100)
+        hidden = body(input_ids=ids, attention_mask=attn, use_cache=False).last_hidden_state
+    target = labels[:, 1:]
+    keep = target != -100
+    logits = head(hidden[:, :-1][keep])
+    lm = F.cross_entropy(logits.float(), target[keep])
     gate = torch.zeros((), device=device)
     if alpha is not None and cfg.gating_loss:
         gate = cfg.gate_eta * gating_loss(alpha, batch["is_general"].to(device))
@@ -271,6 +319,25 @@ def prepare_components(cfg: HMVLMConfig, root: Path, data_fp: str, store: Any, p
     return {"motion_dir": mdir, "pose_dir": pdir, "motion_tok": motion_tok, "pose_tok": pose_tok,
             "mean": train.mean, "std": train.std, "encoder": encoder, "data": data,
             "notes": notes + data.notes, "cnn_loss": cnn_log[:1] + cnn_log[-1:]}
+
+
+def learning_curve_set(cfg: HMVLMConfig, root: Path, store: Any, progress: bool) -> tuple[Any, Any] | None:
+    """(val set, evaluator) for the learning curve; None where the dataset has no evaluator
+    of ours (real datasets score with the official one, given at evaluation time)."""
+    from hmvlm_bench.context import DataCatalog
+    from hmvlm_bench.evaluators.contrastive import load_evaluator
+    from hmvlm_bench.evaluators.factory import evaluator_artifact
+    from hmvlm_bench.presets import get_preset
+    from reference_model.hmvlm.learning_curve import load_val_set
+
+    catalog = DataCatalog(get_preset(cfg.preset), store, {})
+    try:
+        if catalog.root("synthetic").resolve() != Path(root).resolve():
+            return None
+    except UserError:
+        return None
+    ev = load_evaluator(evaluator_artifact(store, cfg.preset, catalog, "synthetic", progress=progress))
+    return load_val_set(Path(root), ev, cfg.val_items), ev
 
 
 class _Step(torch.nn.Module):
@@ -364,6 +431,17 @@ def run_training(cfg: HMVLMConfig, root: Path, data_fp: str, store: Any, out: Pa
     data: InstructData = comp["data"]
     net = assemble(cfg, comp["motion_tok"], comp["pose_tok"], comp["mean"], comp["std"], comp["encoder"],
                    random_weights)
+    precision = resolve_precision(cfg.precision, accelerator.device)
+    if precision.dtype != torch.float32:
+        cast_frozen_(net.llm, precision.dtype)
+    encoded = [encode_sample(net.tokenizer, s, cfg.max_seq_len) for s in data.samples]
+    if cfg.bucket_window:
+        order = bucket_order([len(ids) for ids, _ in encoded], cfg.batch_size, cfg.bucket_window, cfg.seed)
+        data.samples = [data.samples[i] for i in order]
+        encoded = [encoded[i] for i in order]
+    if net.gate is not None:
+        net.gate.prefill([s.user for s in data.samples])
+    curve = learning_curve_set(cfg, root, store, progress and main) if main and cfg.val_every else None
     step_module = _Step(net, data.pixels)
     opt = torch.optim.AdamW(net.param_groups(), betas=(0.9, 0.999), weight_decay=cfg.weight_decay)
     base_lrs = [g["lr"] for g in opt.param_groups]
@@ -383,13 +461,16 @@ def run_training(cfg: HMVLMConfig, root: Path, data_fp: str, store: Any, out: Pa
     for step in bar:
         for g, lr in zip(opt.param_groups, base_lrs):
             g["lr"] = lr * lr_scale(step, cfg)
-        batch_samples = data.samples[step * cfg.batch_size:(step + 1) * cfg.batch_size]
+        lo = step * cfg.batch_size
+        batch_samples = data.samples[lo:lo + cfg.batch_size]
+        batch_encoded = encoded[lo:lo + cfg.batch_size]
         row: dict[str, float] = {"step": step, "loss": 0.0, "lm": 0.0, "gate": 0.0}
         sums = torch.zeros(4, dtype=torch.float64, device=accelerator.device)  # loss, lm, gate, image batches
         alphas, generals = [], []
         for j, m in enumerate(mine):
             micro = batch_samples[m * cfg.micro_batch_size:(m + 1) * cfg.micro_batch_size]
-            batch = collate(inner.tokenizer, micro, cfg.max_seq_len)
+            mb = slice(m * cfg.micro_batch_size, (m + 1) * cfg.micro_batch_size)
+            batch = collate(inner.tokenizer, micro, cfg.max_seq_len, batch_encoded[mb])
             # gradients are all-reduced once per step, on the last micro-batch
             sync = accelerator.no_sync(step_module) if j < per_rank - 1 else contextlib.nullcontext()
             with sync:
@@ -418,6 +499,12 @@ def run_training(cfg: HMVLMConfig, root: Path, data_fp: str, store: Any, out: Pa
                 row["alpha0_general"] = float(a0[gm].mean())
             if bool((~gm).any()):
                 row["alpha0_motion"] = float(a0[~gm].mean())
+        if curve is not None and ((step + 1) % cfg.val_every == 0 or step + 1 == cfg.steps):
+            from reference_model.hmvlm.learning_curve import val_point
+
+            row.update(val_point(inner, curve[0], curve[1], seed=cfg.seed))
+            bar.write(f"step {step + 1}: val t2m R@3 {row.get('val_r3', float('nan')):.3f} "
+                      f"(real {row.get('real_r3', float('nan')):.3f}), MM-Dist {row['val_mm_dist']:.3f}")
         history.append(row)
         bar.set_postfix(loss=f"{row['loss']:.3f}")
         if (step + 1) % cfg.checkpoint_every == 0 and step + 1 < cfg.steps:
@@ -438,7 +525,8 @@ def run_training(cfg: HMVLMConfig, root: Path, data_fp: str, store: Any, out: Pa
                "notes": comp["notes"], "cnn_pretrain_loss_first_last": comp["cnn_loss"],
                "random_weights": random_weights, "world_size": world,
                "distributed_type": str(accelerator.distributed_type.value), "sharded_parameters": sharded,
-               "mixed_precision": str(accelerator.mixed_precision), "history": history}
+               "mixed_precision": str(accelerator.mixed_precision), "precision": precision.to_dict(),
+               "history": history}
         if torch.cuda.is_available():
             log["peak_cuda_mb"] = torch.cuda.max_memory_allocated() / 2**20
         inner.save(out, comp["motion_dir"], comp["pose_dir"], extra={"train": {k2: log[k2] for k2 in

@@ -94,6 +94,24 @@ class ExtendedLMHead(nn.Linear):
         return torch.cat([text, F.linear(h, self.extra.to(h.dtype))], dim=-1)
 
 
+def head_rows(head: nn.Module, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """(weight rows (len(ids), d), bias or None) of an output head for the given ids, over
+    the extended vocabulary when the head is an `ExtendedLMHead`."""
+    ids = ids.to(head.weight.device)
+    if isinstance(head, ExtendedLMHead):
+        base = head.weight.shape[0]
+        text = ids < base
+        w = torch.empty(len(ids), head.weight.shape[1], dtype=head.weight.dtype, device=head.weight.device)
+        w[text] = head.weight[ids[text]]
+        w[~text] = head.extra[ids[~text] - base].to(w.dtype)
+        b = None
+        if head.bias is not None:
+            b = torch.zeros(len(ids), dtype=head.bias.dtype, device=head.bias.device)
+            b[text] = head.bias[ids[text]]
+        return w, b
+    return head.weight[ids], (head.bias[ids] if getattr(head, "bias", None) is not None else None)
+
+
 @dataclass
 class VocabInfo:
     """Where the new tokens live in the extended vocabulary."""
