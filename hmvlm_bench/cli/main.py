@@ -12,17 +12,21 @@ import typer
 from hmvlm_bench.cli.args import parse_csv, parse_data_paths, parse_kv_list
 from hmvlm_bench.errors import UserError
 
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 app = typer.Typer(
     name="hmvlm-bench",
     help=("Benchmark and evaluation suite for motion-vision-language models (HMVLM and friends).\n\n"
           "Start with `hmvlm-bench run --tasks all` (offline, CPU, embedded synthetic data), "
           "then `hmvlm-bench report --results runs/mini`."),
-    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    no_args_is_help=True, add_completion=True, pretty_exceptions_enable=False,
+    # plain click help: rich's boxed panels spent half of an 80-column terminal on a
+    # type column (`<list[Path]>`) and cut examples; -h as well as --help
+    rich_markup_mode=None, context_settings=CONTEXT,
 )
 train_app = typer.Typer(help="Train tokenizers, evaluators and models (resumable, safetensors).",
-                        no_args_is_help=True)
+                        no_args_is_help=True, rich_markup_mode=None, context_settings=CONTEXT)
 data_app = typer.Typer(help="Make, import and check motion datasets (HumanML3D layout).",
-                       no_args_is_help=True)
+                       no_args_is_help=True, rich_markup_mode=None, context_settings=CONTEXT)
 app.add_typer(train_app, name="train")
 app.add_typer(data_app, name="data")
 
@@ -42,9 +46,19 @@ def _setup_logging(verbose: bool) -> None:
     logging.getLogger("hmvlm_bench").setLevel(logging.INFO)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from hmvlm_bench import __version__
+
+        typer.echo(f"hmvlm-bench {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
-          verbose: bool = typer.Option(False, "--verbose", "-v", help="Log more.")) -> None:
+          verbose: bool = typer.Option(False, "--verbose", "-v", help="Log more."),
+          version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
     if debug:
         os.environ["HMVLM_BENCH_DEBUG"] = "1"
     _setup_logging(verbose)
@@ -56,23 +70,23 @@ def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks for
 # --------------------------------------------------------------------------------- run
 @app.command()
 def run(
-    tasks: str = typer.Option("all", "--tasks", "-t", help="Comma-separated task names or groups, or 'all'."),
-    models: str = typer.Option("hmvlm", "--models", "-m", help="Comma-separated model names, or 'all' (baselines, ground-truth, random)."),
-    preset: str = typer.Option("mini", help="tiny (tests, seconds) | mini (CPU default) | paper (GPU, real data)."),
-    data: Optional[list[str]] = typer.Option(None, "--data", help="Dataset path, NAME=DIR (repeatable), e.g. humanml3d=/data/HumanML3D."),
-    evaluator: Optional[list[str]] = typer.Option(None, "--evaluator", help="Official evaluator dir per dataset, NAME=DIR (holds text_mot_match/model/finest.tar and glove/)."),
-    model_args: Optional[list[str]] = typer.Option(None, "--model-args", help="Model arguments k=v[,k=v], e.g. checkpoint=DIR."),
-    task_option: Optional[list[str]] = typer.Option(None, "--task-option", help="Task option TASK.NAME=VALUE (repeatable), e.g. t2m.regenerate=true, m2t.bertscore=false."),
-    output_dir: Optional[Path] = typer.Option(None, "--output-dir", "-o", help="Where results go (default runs/<preset>)."),
-    report_dir: Optional[Path] = typer.Option(None, "--report-dir", help="Also write the Markdown leaderboard here (default: the output dir)."),
-    dataset: Optional[str] = typer.Option(None, help="Dataset for motion tasks (default: the preset's: synthetic, or humanml3d for paper)."),
-    limit: Optional[int] = typer.Option(None, help="Evaluate at most N test samples per task (default: the preset's)."),
-    seed: int = typer.Option(0, help="Base seed; per-sample seeds derive from it."),
-    device: Optional[str] = typer.Option(None, help="cpu | cuda | cuda:N (default: the preset's)."),
-    include_path: Optional[list[Path]] = typer.Option(None, "--include-path", help="Extra plugin folder(s) with Python files defining register(registries)."),
-    cache_dir: Optional[Path] = typer.Option(None, help="Artifact cache (default $HMVLM_BENCH_CACHE or ~/.cache/hmvlm_bench)."),
-    experiment: Optional[Path] = typer.Option(None, "--experiment", help="Run every variant of an ablation folder (experiments/<study>)."),
-    launcher: str = typer.Option("auto", help="auto | none | accelerate. auto joins the process group when started by `accelerate launch`/torchrun (WORLD_SIZE > 1)."),
+    tasks: str = typer.Option("all", "--tasks", "-t", help="Comma-separated task names or groups, or 'all'.", metavar="NAMES"),
+    models: str = typer.Option("hmvlm", "--models", "-m", help="Comma-separated model names, or 'all' (baselines, ground-truth, random).", metavar="NAMES"),
+    preset: str = typer.Option("mini", help="tiny (tests, seconds) | mini (CPU default) | paper (GPU, real data).", metavar="NAME"),
+    data: Optional[list[str]] = typer.Option(None, "--data", help="Dataset path, NAME=DIR (repeatable), e.g. humanml3d=/data/HumanML3D.", metavar="NAME=DIR"),
+    evaluator: Optional[list[str]] = typer.Option(None, "--evaluator", help="Official evaluator dir per dataset, NAME=DIR (holds text_mot_match/model/finest.tar and glove/).", metavar="NAME=DIR"),
+    model_args: Optional[list[str]] = typer.Option(None, "--model-args", help="Model arguments k=v[,k=v], e.g. checkpoint=DIR.", metavar="K=V[,K=V]"),
+    task_option: Optional[list[str]] = typer.Option(None, "--task-option", help="Task option TASK.NAME=VALUE (repeatable), e.g. t2m.regenerate=true, m2t.bertscore=false.", metavar="TASK.OPT=VALUE"),
+    output_dir: Optional[Path] = typer.Option(None, "--output-dir", "-o", help="Where results go (default runs/<preset>).", metavar="DIR"),
+    report_dir: Optional[Path] = typer.Option(None, "--report-dir", help="Also write the Markdown leaderboard here (default: the output dir).", metavar="DIR"),
+    dataset: Optional[str] = typer.Option(None, help="Dataset for motion tasks (default: the preset's: synthetic, or humanml3d for paper).", metavar="NAME"),
+    limit: Optional[int] = typer.Option(None, help="Evaluate at most N test samples per task (default: the preset's).", metavar="N"),
+    seed: int = typer.Option(0, help="Base seed; per-sample seeds derive from it.", metavar="N"),
+    device: Optional[str] = typer.Option(None, help="cpu | cuda | cuda:N (default: the preset's).", metavar="DEVICE"),
+    include_path: Optional[list[Path]] = typer.Option(None, "--include-path", help="Extra plugin folder(s) with Python files defining register(registries).", metavar="DIR"),
+    cache_dir: Optional[Path] = typer.Option(None, help="Artifact cache (default $HMVLM_BENCH_CACHE or ~/.cache/hmvlm_bench).", metavar="DIR"),
+    experiment: Optional[Path] = typer.Option(None, "--experiment", help="Run every variant of an ablation folder (experiments/<study>).", metavar="DIR"),
+    launcher: str = typer.Option("auto", help="auto | none | accelerate. auto joins the process group when started by `accelerate launch`/torchrun (WORLD_SIZE > 1).", metavar="NAME"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bars on stderr."),
 ) -> None:
     """Evaluate models on tasks; finished (model, task) pairs are skipped on rerun."""
@@ -162,38 +176,22 @@ def _print_summary(console, summary) -> None:
 @app.command("ls")
 def ls_cmd(
     what: str = typer.Argument("all", help="tasks | models | all"),
-    include_path: Optional[list[Path]] = typer.Option(None, "--include-path"),
+    include_path: Optional[list[Path]] = typer.Option(None, "--include-path", help="Extra plugin folder(s), as for run."),
 ) -> None:
-    """List registered tasks (version, capability, metrics) and models (capabilities)."""
-    from rich.console import Console
-    from rich.table import Table
+    """List tasks (version, what they need, main metric) and models (capabilities).
+
+    On a terminal: tables. Piped (`| grep`, `> file`): plain columns, names never cut.
+    """
+    from hmvlm_bench.cli.listing import model_rows, print_rows, task_rows
 
     if what not in ("tasks", "models", "all"):
         raise UserError(f"unknown listing '{what}' (tasks | models | all)")
     regs = _registries(include_path)
-    console = Console()
     if what in ("tasks", "all"):
-        t = Table(title="tasks")
-        for col in ("name", "version", "needs", "main metric", "description"):
-            t.add_column(col)
-        for name in regs.tasks.names():
-            meta = regs.tasks.meta(name)
-            if meta.get("group"):
-                t.add_row(name, "group", "", "", "= " + ", ".join(meta["group"]))
-                continue
-            cls = regs.tasks.get(name)
-            t.add_row(name, f"v{cls.version}", cls.requires.value, cls.main_metric, cls.description)
-        console.print(t)
+        print_rows("tasks", ("name", "version", "model needs", "data needs", "main metric", "description"),
+                   task_rows(regs))
     if what in ("models", "all"):
-        t = Table(title="models")
-        for col in ("name", "capabilities", "description"):
-            t.add_column(col)
-        for name in regs.models.names():
-            meta = regs.models.meta(name)
-            cls = regs.models.get(name)
-            caps = ", ".join(sorted(c.value for c in cls.capabilities))
-            t.add_row(name, caps, meta.get("description", (cls.__doc__ or "").strip().split("\n")[0]))
-        console.print(t)
+        print_rows("models", ("name", "capabilities", "description"), model_rows(regs))
 
 
 # ---------------------------------------------------------------------------- validate
