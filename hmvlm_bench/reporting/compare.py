@@ -1,7 +1,13 @@
 """Ablation tables: per-metric delta (variant minus baseline) with a 95% CI and a p-value.
 
 Test choice per (task, metric, variant), best evidence first:
-1. Welch's t-test over per-replication values (`metrics[m].values`) when both sides have >= 2;
+0. **training seeds as the unit** when both sides were trained with >= 2 seeds (result
+   rows of one model and config that differ only in `train_seed`): Welch's t-test over the
+   per-seed values (each seed's metric value, i.e. the mean over its replications). The
+   seed is what an ablation claims about (another training run), so re-drawn evaluation
+   batches of one generation set never make a difference significant here;
+1. Welch's t-test over per-replication values (`metrics[m].values`) when both sides have >= 2
+   (one training run each: this measures evaluation noise only, and the table says so);
 2. paired bootstrap over per-sample values (samples JSONL field named like the metric,
    matched by sample id) when both sides have them;
 3. otherwise no p-value, and the table says why.
@@ -89,9 +95,62 @@ def _constant(values: list[float], rel: float = 1e-9) -> bool:
     return float(np.ptp(values)) <= rel * max(1.0, float(np.max(np.abs(values))))
 
 
+def train_seed(r: ResultFile) -> int:
+    """The training seed of a result's model (`train_seed` model arg; 0 when not given)."""
+    model = r.config.get("model", {}) if isinstance(r.config, dict) else {}
+    cfg = model.get("config") if isinstance(model, dict) else None
+    if isinstance(cfg, dict) and isinstance(cfg.get("seed"), int):
+        return int(cfg["seed"])
+    args = model.get("args", {}) if isinstance(model, dict) else {}
+    try:
+        return int(args.get("train_seed", 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+def seed_group(r: ResultFile) -> str:
+    """Which variant a result row replicates: its model name and arguments without the
+    training seed (`hmvlm` and `hmvlm` with train_seed=1 are one variant, two seeds)."""
+    model = r.config.get("model", {}) if isinstance(r.config, dict) else {}
+    if not isinstance(model, dict) or "name" not in model:
+        return r.model
+    args = {k: v for k, v in (model.get("args") or {}).items() if k != "train_seed"}
+    name = str(model.get("variant") or model["name"])
+    return name + "".join(f",{k}={v}" for k, v in sorted(args.items()))
+
+
+def seed_values(rows: Sequence[ResultFile], metric: str) -> dict[int, float]:
+    """{training seed: metric value} over result rows of one variant and task."""
+    out: dict[int, float] = {}
+    for r in rows:
+        m = r.metrics.get(metric)
+        if m is not None and m.value is not None:
+            out[train_seed(r)] = float(m.value)
+    return out
+
+
+def _seeds(base_rows: Sequence[ResultFile], var_rows: Sequence[ResultFile], metric: str
+           ) -> tuple[float | None, float | None, float | None, float | None, str, str] | None:
+    """Welch over training seeds when both sides have >= 2 seeds; None otherwise."""
+    sb, sv = seed_values(base_rows, metric), seed_values(var_rows, metric)
+    if len(sb) < 2 or len(sv) < 2:
+        return None
+    a, b = list(sv.values()), list(sb.values())
+    if _constant(a) and _constant(b) and _constant(a + b):
+        return 0.0, 0.0, 0.0, None, "none", "equal for every training seed: no test"
+    t = welch_t_test(a, b)
+    lo, hi = welch_ci(a, b)
+    return t.diff, lo, hi, t.p_value, "welch-t-seeds", f"{len(sv)} vs {len(sb)} training seeds"
+
+
 def _one(results_dir: Path, task: str, metric: str, base: ResultFile, var: ResultFile,
-         seed: int) -> tuple[float | None, float | None, float | None, float | None, str, str]:
-    """(delta, ci_low, ci_high, p, test, note) for one metric of one variant."""
+         seed: int, base_rows: Sequence[ResultFile] = (), var_rows: Sequence[ResultFile] = ()
+         ) -> tuple[float | None, float | None, float | None, float | None, str, str]:
+    """(delta, ci_low, ci_high, p, test, note) for one metric of one variant; `base_rows` /
+    `var_rows`: every training seed of each side (the seed is then the unit)."""
+    by_seed = _seeds(base_rows, var_rows, metric)
+    if by_seed is not None:
+        return by_seed
     rb, rv = base.metrics[metric], var.metrics[metric]
     # Replications that re-draw batches of one fixed generation set leave set-level
     # metrics (FID, MM-Dist over all samples) identical in every replication: a Welch
@@ -106,7 +165,9 @@ def _one(results_dir: Path, task: str, metric: str, base: ResultFile, var: Resul
     if rb.values and rv.values and len(rb.values) >= 2 and len(rv.values) >= 2:
         t = welch_t_test(rv.values, rb.values)
         lo, hi = welch_ci(rv.values, rb.values)
-        return t.diff, lo, hi, t.p_value, "welch-t", f"{len(rv.values)} vs {len(rb.values)} replications"
+        return (t.diff, lo, hi, t.p_value, "welch-t",
+                f"{len(rv.values)} vs {len(rb.values)} evaluation replications of one training run each "
+                f"(evaluation noise only, not seed-to-seed variation)")
     sb = _per_sample(results_dir, base.model, task, metric)
     sv = _per_sample(results_dir, var.model, task, metric)
     common = sorted(set(sb) & set(sv))
@@ -143,6 +204,19 @@ def compare_rows(results_dir: Path, baseline: str, variants: list[str] | None = 
     else:
         variants = [m for m in models if m != baseline and m not in spec.reference_models]
     by = {(r.model, r.task): r for r in results}
+    # training-seed replicates: rows of one variant (model + args but the seed) form a group;
+    # the group, not the row, is compared, and each group is listed once
+    group_of = {r.model: seed_group(r) for r in results}
+    members: dict[str, list[str]] = {}
+    for m in models:
+        members.setdefault(group_of[m], []).append(m)
+    base_group = group_of[baseline]
+    shown: list[str] = []
+    for v in variants:
+        g = group_of[v]
+        if g != base_group and all(group_of[x] != g for x in shown):
+            shown.append(v)
+    variants = shown
     base_tasks = [r.task for r in results if r.model == baseline]
     if tasks:
         for t in tasks:
@@ -175,11 +249,19 @@ def compare_rows(results_dir: Path, baseline: str, variants: list[str] | None = 
                 md = known.get(metric)
                 better = (md.better if md and md.better else
                           better_from_flag(base.metrics[metric].higher_is_better))
-                delta, lo, hi, p, test, note = _one(results_dir, task, metric, base, var, seed)
+                base_rows = [by[(m, task)] for m in members[base_group] if (m, task) in by]
+                var_rows = [by[(m, task)] for m in members[group_of[variant]] if (m, task) in by]
+                delta, lo, hi, p, test, note = _one(results_dir, task, metric, base, var, seed,
+                                                    base_rows, var_rows)
+                b_val, v_val, label = base.metrics[metric].value, var.metrics[metric].value, variant
+                if test.endswith("seeds") or note.startswith("equal for every training seed"):
+                    sb, sv = seed_values(base_rows, metric), seed_values(var_rows, metric)
+                    b_val, v_val = float(np.mean(list(sb.values()))), float(np.mean(list(sv.values())))
+                    label = f"{group_of[variant]} ({len(sv)} seeds)"
                 rows.append(ComparisonRow(
                     task=task, metric=metric, display=md.display if md else metric, better=better,
-                    fmt=md.format if md else "", variant=variant,
-                    baseline_value=base.metrics[metric].value, variant_value=var.metrics[metric].value,
+                    fmt=md.format if md else "", variant=label,
+                    baseline_value=b_val, variant_value=v_val,
                     delta=delta, ci_low=lo, ci_high=hi, p_value=p, p_holm=None, test=test, note=note))
     tested = [i for i, r in enumerate(rows) if r.p_value is not None]
     if tested:
@@ -226,8 +308,10 @@ def render_compare_markdown(rows: list[ComparisonRow], baseline: str) -> str:
             _signed(r.delta, r.fmt), ci, _p(r.p_value), _p(r.p_holm), test, _verdict(r)]) + " |")
     n_tests = sum(r.p_value is not None for r in rows)
     out = [f"## Ablation vs `{baseline}`", "",
-           f"Δ = variant − baseline. p: Welch t-test over replications or paired bootstrap over "
-           f"samples; Holm-corrected over the {n_tests} tests in this table; * = significant at "
+           f"Δ = variant − baseline (means over training seeds where a variant has several). p: "
+           f"Welch t-test over training seeds (`welch-t-seeds`, the seed as the unit), else over "
+           f"evaluation replications of one training run (`welch-t`: evaluation noise only), or paired "
+           f"bootstrap over samples; Holm-corrected over the {n_tests} tests in this table; * = significant at "
            f"{ALPHA} after correction. ↑/↓ give the better direction.", "", *lines]
     if notes:
         out += [""] + [f"[^{i + 1}]: p-value n/a: {n}." for i, n in enumerate(notes)]
@@ -275,5 +359,5 @@ def compare_results(results_dir: Path, baseline: str, variants: list[str] | None
     return render_compare_latex(rows, baseline)
 
 
-__all__ = ["compare_results", "compare_rows", "ComparisonRow", "welch_ci", "render_compare_markdown",
-           "render_compare_latex"]
+__all__ = ["compare_results", "compare_rows", "ComparisonRow", "seed_group", "seed_values", "train_seed", "welch_ci",
+           "render_compare_markdown", "render_compare_latex"]

@@ -123,3 +123,54 @@ def test_metrics_filter_sets_the_holm_family(results_tree: Path) -> None:
     assert only[0].p_holm == pytest.approx(only[0].p_value)  # a family of one: no correction
     with pytest.raises(UserError, match="no result of 'hmvlm' has metric"):
         compare_rows(results_tree, "hmvlm", tasks=["t2m"], metrics=["fdi"])
+
+
+# ---------------------------------------------------------------- training seeds as the unit
+def _seeded(model: str, variant: str, seed: int) -> dict:
+    return {"model": {"name": variant, "variant": variant, "args": {"train_seed": str(seed)} if seed else {},
+                      "config": {"seed": seed}}}
+
+
+def _seed_tree(root: Path, base_seeds: dict[int, list[float]], var_seeds: dict[int, list[float]]) -> Path:
+    for variant, seeds in (("hmvlm", base_seeds), ("no-zero", var_seeds)):
+        for s, vals in seeds.items():
+            name = variant if s == 0 else f"{variant}-seed{s}"
+            write_result(root, make_result(name, "t2m", {"r_precision_top3": _rec(vals)}, main="r_precision_top3",
+                                           config=_seeded(name, variant, s)))
+    return root
+
+
+def test_seeds_are_the_unit_when_replications_differ_but_seeds_do_not(tmp_path: Path) -> None:
+    """Every seed of both variants has the same mean; the two variants' evaluation
+    replications are tight and offset inside each seed. Replication-level Welch on one seed
+    each would call that significant; with the seed as the unit there is no difference."""
+    rng = np.random.default_rng(0)
+    base = {s: list(0.50 + rng.normal(0, 0.002, 20) + (0.03 if s % 2 else -0.03)) for s in range(3)}
+    var = {s: list(0.50 + rng.normal(0, 0.002, 20) + (-0.03 if s % 2 else 0.03)) for s in range(3)}
+    tree = _seed_tree(tmp_path / "r", base, var)
+    rows = compare_rows(tree, "hmvlm")
+    assert len(rows) == 1, [r.variant for r in rows]  # seed replicates are one variant, listed once
+    r = rows[0]
+    assert r.test == "welch-t-seeds" and r.variant == "no-zero (3 seeds)"
+    seeds_b = [float(np.mean(v)) for v in base.values()]
+    seeds_v = [float(np.mean(v)) for v in var.values()]
+    assert r.p_value == pytest.approx(stats.ttest_ind(seeds_v, seeds_b, equal_var=False).pvalue, rel=1e-9)
+    assert not r.significant
+    # the same data read one seed per side (the old behaviour) is "significant": that is the trap
+    one = compare_rows(tree, "hmvlm", variants=["no-zero"])
+    single = _one_seed_only(tmp_path / "single", base[0], var[0])
+    assert single.test == "welch-t" and single.significant
+    assert one[0].test == "welch-t-seeds"
+
+
+def _one_seed_only(root: Path, base: list[float], var: list[float]):
+    _seed_tree(root, {0: base}, {0: var})
+    (row,) = compare_rows(root, "hmvlm")
+    return row
+
+
+def test_seed_difference_is_detected(tmp_path: Path) -> None:
+    base = {s: [0.40 + 0.01 * s] * 3 + [0.41 + 0.01 * s] for s in range(3)}
+    var = {s: [0.60 + 0.01 * s] * 3 + [0.61 + 0.01 * s] for s in range(3)}
+    (r,) = compare_rows(_seed_tree(tmp_path / "r", base, var), "hmvlm")
+    assert r.test == "welch-t-seeds" and r.significant and r.delta == pytest.approx(0.2)
