@@ -7,7 +7,7 @@ the spot if missing (`hmvlm-bench train model` does the same ahead of time).
 
 model_args: checkpoint=DIR, llm_path=DIR (paper: Vicuna-7B), clip_path=DIR (paper gate +
 vision), clip_text_path=DIR / clip_vision_path=DIR (paper: the two ViT-L/14 towers separately),
-random_weights=true [num_layers=N] (paper preset: random towers at the real shapes, smoke test), steps=N, batch_size=N (generation batch, default 8), decoding=sample|greedy
+random_weights=true [num_layers=N] (paper preset: random towers at the real shapes, smoke test), steps=N, batch_size=N (generation batch, default 32), decoding=sample|greedy
 (t2m; default sample with the config's top-k, as the HumanML3D protocol samples),
 train_data=NAME (dataset the model is trained on; default synthetic).
 """
@@ -25,6 +25,8 @@ from hmvlm_bench.contracts import (BenchModel, Capability, CaptionRequest, Model
 from hmvlm_bench.errors import UserError
 from reference_model.hmvlm.config import missing_paths, model_arg_overrides, truthy
 
+GENERATION_BATCH = 32  # default rows per decoding batch (model arg batch_size)
+
 ARGUMENTS: dict[str, ModelArg] = {
     "checkpoint": ModelArg("folder written by `train model` (instead of the preset's)", "path"),
     "llm_path": ModelArg("local HF folder of the base LLM (paper: Vicuna-7B)", "path"),
@@ -35,7 +37,7 @@ ARGUMENTS: dict[str, ModelArg] = {
     "num_layers": ModelArg("with random_weights: cut every tower to N layers", "int", minimum=1),
     "steps": ModelArg("training steps (another checkpoint)", "int", minimum=1),
     "train_seed": ModelArg("training seed (another checkpoint)", "int"),
-    "batch_size": ModelArg("generation batch size (default 8)", "int", minimum=1),
+    "batch_size": ModelArg("generation batch size (default 32: decoding on CPU streams the weights once per step, so wider batches amortise it)", "int", minimum=1),
     "decoding": ModelArg("t2m decoding (default sample, as the HumanML3D protocol)", "str",
                          choices=("sample", "greedy")),
     "train_data": ModelArg("dataset the model is trained on (default synthetic)"),
@@ -180,7 +182,7 @@ class HMVLMModel(BenchModel):
     # ----------------------------------------------------------------- helpers
     @property
     def batch_size(self) -> int:
-        return max(1, int(self.ctx.model_args.get("batch_size", 8)))
+        return max(1, int(self.ctx.model_args.get("batch_size", GENERATION_BATCH)))
 
     def _chunks(self, n: int, order: Sequence[int]) -> Iterator[list[int]]:
         from hmvlm_bench.progress import advance
