@@ -306,12 +306,17 @@ def bench(
     batch_sizes: str = typer.Option("1,8,32", "--batch-sizes", help="Generation batch sizes."),
     out: Path = typer.Option(Path("runs/bench"), "--out", help="Output folder."),
     quick: bool = typer.Option(False, help="Fewer repeats (smoke test)."),
+    suites: Optional[str] = typer.Option(None, "--suites", metavar="NAME,...",
+                                         help="Only these suites (default: all; e.g. training = one "
+                                              "instruction-tuning step, optimised vs plain fp32)."),
 ) -> None:
-    """Throughput: MoE-LoRA layers, generation tok/s, paper latency protocol, tokenizers, memory."""
+    """Throughput: MoE-LoRA layers, generation tok/s, paper latency protocol, tokenizers,
+    training step, memory."""
     from hmvlm_bench.bench.cli import bench_cmd
 
     for path in bench_cmd(device=device, shapes=shapes,
-                          batch_sizes=[int(b) for b in parse_csv(batch_sizes)], out=out, quick=quick):
+                          batch_sizes=[int(b) for b in parse_csv(batch_sizes)], out=out, quick=quick,
+                          suites=parse_csv(suites) if suites else None):
         typer.echo(str(path))
 
 
