@@ -28,6 +28,12 @@ def default_cache_dir() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "hmvlm_bench"
 
 
+def shipped_roots() -> tuple[Path, ...]:
+    """The repository's committed checkpoints (`checkpoints/`), when this is a checkout."""
+    root = Path(__file__).resolve().parents[1] / "checkpoints"
+    return (root,) if root.is_dir() else ()
+
+
 @dataclass
 class ArtifactStore:
     root: Path = field(default_factory=default_cache_dir)

@@ -110,7 +110,7 @@ def describe_backend(backend: Any, model_args: dict[str, Any]) -> str:
 
 def _registry_backend(model: str, preset: str, model_args: dict[str, str]) -> LMBackend:
     """Any registered BenchModel with the language_model capability, as a backend."""
-    from hmvlm_bench.artifacts import ArtifactStore, default_cache_dir
+    from hmvlm_bench.artifacts import ArtifactStore, default_cache_dir, shipped_roots
     from hmvlm_bench.context import DataCatalog, ModelContext
     from hmvlm_bench.contracts import Capability
     from hmvlm_bench.plugins import load_registries
@@ -121,8 +121,7 @@ def _registry_backend(model: str, preset: str, model_args: dict[str, str]) -> LM
     if Capability.LANGUAGE_MODEL not in cls.capabilities:
         raise UserError(f"model '{model}' has no language-model view for lm-eval")
     p = get_preset(preset)
-    shipped = Path(__file__).resolve().parents[1] / "checkpoints"
-    store = ArtifactStore(default_cache_dir(), (shipped,) if shipped.is_dir() else ())
+    store = ArtifactStore(default_cache_dir(), shipped_roots())
     ctx = ModelContext(preset=p, data=DataCatalog(p, store), artifacts=store, model_args=model_args,
                        device=p.device)
     return cls(ctx).lm_backend()

@@ -90,18 +90,25 @@ def train_evaluator_cmd(preset: str = "mini", data: str | None = None, out: Path
                         cache_dir: Path | None = None) -> Path:
     """`hmvlm-bench train evaluator`: into the artifact cache (the folder `run` will use),
     or into `out`."""
-    from hmvlm_bench.artifacts import ArtifactStore, default_cache_dir
+    import sys
+
+    from hmvlm_bench.artifacts import ArtifactStore, default_cache_dir, shipped_roots
     from hmvlm_bench.cli.args import parse_data_paths
     from hmvlm_bench.context import DataCatalog
     from hmvlm_bench.presets import get_preset
 
-    store = ArtifactStore(cache_dir or default_cache_dir())
+    # like `train tokenizer` / `train model`: the shipped checkpoint for this exact config
+    # is the answer (it used to be ignored, and 22 CPU-minutes went into retraining it)
+    store = ArtifactStore(cache_dir or default_cache_dir(), shipped_roots())
     paths = parse_data_paths([data]) if data and "=" in data else (
         {"custom": Path(data)} if data else {})
     name = next(iter(paths), "synthetic")
     catalog = DataCatalog(preset=get_preset(preset), artifacts=store, paths=paths)
     if out is None:
-        return evaluator_artifact(store, preset, catalog, name)
+        path = evaluator_artifact(store, preset, catalog, name)
+        where = "shipped" if any(path.is_relative_to(r) for r in store.shipped) else "cached"
+        print(f"evaluator ({where}, trained for exactly this config): {path}", file=sys.stderr)
+        return path
     from dataclasses import replace
 
     from hmvlm_bench.evaluators.contrastive import (evaluator_config_for_preset,
