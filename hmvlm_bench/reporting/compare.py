@@ -7,7 +7,9 @@ Test choice per (task, metric, variant), best evidence first:
    seed is what an ablation claims about (another training run), so re-drawn evaluation
    batches of one generation set never make a difference significant here;
 1. Welch's t-test over per-replication values (`metrics[m].values`) when both sides have >= 2
-   (one training run each: this measures evaluation noise only, and the table says so);
+   and the replications regenerated (one training run each: generation + evaluation noise,
+   and the table says so); replications that only re-draw batches of one generation set
+   get their CI but no test, so they can never be starred;
 2. paired bootstrap over per-sample values (samples JSONL field named like the metric,
    matched by sample id) when both sides have them;
 3. otherwise no p-value, and the table says why.
@@ -119,6 +121,15 @@ def seed_group(r: ResultFile) -> str:
     return name + "".join(f",{k}={v}" for k, v in sorted(args.items()))
 
 
+def regenerated(r: ResultFile) -> bool:
+    """Whether a result's replications each generated anew (else they re-draw evaluation
+    batches of one generation set). Rows without that setting (non-generative metrics,
+    older files) count as independent replications."""
+    task = r.config.get("task", {}) if isinstance(r.config, dict) else {}
+    value = task.get("regenerate") if isinstance(task, dict) else None
+    return value is None or bool(value)
+
+
 def seed_values(rows: Sequence[ResultFile], metric: str) -> dict[int, float]:
     """{training seed: metric value} over result rows of one variant and task."""
     out: dict[int, float] = {}
@@ -163,11 +174,18 @@ def _one(results_dir: Path, task: str, metric: str, base: ResultFile, var: Resul
         return (delta, None, None, None, "none",
                 "identical in every replication (set-level metric of one generation set): no test")
     if rb.values and rv.values and len(rb.values) >= 2 and len(rv.values) >= 2:
-        t = welch_t_test(rv.values, rb.values)
         lo, hi = welch_ci(rv.values, rb.values)
+        if not (regenerated(base) and regenerated(var)):
+            # replications that only re-draw batches of one generation set measure the
+            # evaluation's shuffle, not the model: a CI for reading, never a test or a star
+            diff = float(np.mean(rv.values) - np.mean(rb.values))
+            return (diff, lo, hi, None, "none",
+                    "one generation set per side, replications only re-draw its batches: the CI is "
+                    "evaluation noise, no test (train >= 2 seeds per variant, or regenerate per replication)")
+        t = welch_t_test(rv.values, rb.values)
         return (t.diff, lo, hi, t.p_value, "welch-t",
-                f"{len(rv.values)} vs {len(rb.values)} evaluation replications of one training run each "
-                f"(evaluation noise only, not seed-to-seed variation)")
+                f"{len(rv.values)} vs {len(rb.values)} regenerated replications of one training run each "
+                f"(generation and evaluation noise, not seed-to-seed variation)")
     sb = _per_sample(results_dir, base.model, task, metric)
     sv = _per_sample(results_dir, var.model, task, metric)
     common = sorted(set(sb) & set(sv))

@@ -174,3 +174,16 @@ def test_seed_difference_is_detected(tmp_path: Path) -> None:
     var = {s: [0.60 + 0.01 * s] * 3 + [0.61 + 0.01 * s] for s in range(3)}
     (r,) = compare_rows(_seed_tree(tmp_path / "r", base, var), "hmvlm")
     assert r.test == "welch-t-seeds" and r.significant and r.delta == pytest.approx(0.2)
+
+
+def test_no_star_from_redrawn_batches_of_one_generation_set(tmp_path: Path) -> None:
+    """issue 14: t2m replications that re-draw batches of one generation set (regenerate:
+    false) differ only by the evaluation's shuffle; the table gives their CI, no test."""
+    root = tmp_path / "r"
+    cfg = {"task": {"regenerate": False}}
+    write_result(root, make_result("base", "t2m", {"r_precision_top3": _rec(A)}, main="r_precision_top3", config=cfg))
+    write_result(root, make_result("v1", "t2m", {"r_precision_top3": _rec(B)}, main="r_precision_top3", config=cfg))
+    (r,) = compare_rows(root, "base")
+    assert r.test == "none" and r.p_value is None and not r.significant
+    assert r.delta == pytest.approx(np.mean(B) - np.mean(A)) and r.ci_low is not None
+    assert "re-draw" in r.note
