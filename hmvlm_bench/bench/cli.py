@@ -88,7 +88,8 @@ def bench_cmd(device: str, shapes: str, batch_sizes: list[int], out: Path, quick
     (harness result schema) and `throughput_<device-slug>.md` beside it; returns both paths."""
     from rich.console import Console
 
-    from hmvlm_bench.bench.report import WEIGHTS_NOTE, print_table, write_throughput
+    from hmvlm_bench.bench.report import (WEIGHTS_NOTE, load_warning, machine_load, print_table,
+                                          write_throughput)
     from hmvlm_bench.bench.shapes import resolve_shapes
     from hmvlm_bench.bench.timing import device_info, device_slug
     from hmvlm_bench.plugins import load_registries
@@ -103,6 +104,10 @@ def bench_cmd(device: str, shapes: str, batch_sizes: list[int], out: Path, quick
     info = device_info(device)
     slug = device_slug(info)
     started = datetime.now(timezone.utc).isoformat()
+    load_before = machine_load()
+    warning = load_warning(load_before)
+    if warning:
+        console.print(f"[yellow]warning:[/] {warning}")
     t0 = time.perf_counter()
     rows, failed, seconds = run_suites(regs, device, shp.name, batch_sizes, quick, suites, console)
     elapsed = time.perf_counter() - t0
@@ -116,6 +121,7 @@ def bench_cmd(device: str, shapes: str, batch_sizes: list[int], out: Path, quick
         "config": {**shp.to_dict(), "device": device, "batch_sizes": list(batch_sizes), "quick": quick,
                    "weights_note": weights_note},
         "records": rows, "failed": failed, "suite_seconds": seconds, "seconds": elapsed,
+        "load": {"before": load_before, "after": machine_load()},
         "command": f"hmvlm-bench bench --device {device} --shapes {shp.name} --batch-sizes "
                    f"{','.join(map(str, batch_sizes))}{' --quick' if quick else ''}",
         "note": WEIGHTS_NOTE,
@@ -123,4 +129,6 @@ def bench_cmd(device: str, shapes: str, batch_sizes: list[int], out: Path, quick
     paths = write_throughput(Path(out), slug, info, shp.name, run, started,
                              datetime.now(timezone.utc).isoformat(), elapsed)
     console.print(f"wall time {elapsed:.1f} s; {len(rows)} figures; {len(failed)} failed suite(s)")
+    if warning:
+        console.print(f"[yellow]warning:[/] {warning}")
     return list(paths)

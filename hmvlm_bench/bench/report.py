@@ -84,6 +84,39 @@ def write_throughput(out_dir: Path, slug: str, info: dict[str, Any], shapes: str
     return path, md_path
 
 
+BUSY_LOAD_PER_CPU = 0.25  # others' 1-min load average per CPU above which timings are flagged
+
+
+def machine_load() -> dict[str, float] | None:
+    """1-minute load average and CPU count (None where the OS has no load average)."""
+    import os
+
+    try:
+        one, _, _ = os.getloadavg()
+    except (AttributeError, OSError):
+        return None
+    return {"loadavg_1m": round(one, 2), "cpus": os.cpu_count() or 1}
+
+
+def load_warning(before: Mapping[str, float] | None) -> str | None:
+    """A warning when other work loaded the machine as the benchmark started."""
+    if not before or before["loadavg_1m"] / before["cpus"] <= BUSY_LOAD_PER_CPU:
+        return None
+    return (f"the machine was busy when the benchmark started (load {before['loadavg_1m']:g} on "
+            f"{int(before['cpus'])} CPUs): timings are noisy; a target counts as met only if every "
+            "measured round meets it")
+
+
+def _spread(r: Mapping[str, Any]) -> str:
+    sp = r.get("spread")
+    return f"{_fmt(sp[0], 3)}–{_fmt(sp[1], 3)}" if sp else ""
+
+
+def _verdict(r: Mapping[str, Any]) -> str:
+    # result files written before `verdict` existed carry target_met only
+    return r.get("verdict") or {True: "yes", False: "no", None: ""}[r.get("target_met")]
+
+
 def _targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in rows if r.get("target")]
 
@@ -100,13 +133,25 @@ def render_markdown(slug: str, info: dict[str, Any], runs: Mapping[str, Any]) ->
                   f"Weights: {cfg.get('weights_note', '')}; dtype {cfg.get('dtype')}; "
                   f"batch sizes {cfg.get('batch_sizes')}; quick={cfg.get('quick')}; "
                   f"wall time {run.get('seconds', 0):.1f} s", ""]
+        load = run.get("load") or {}
+        if load.get("before"):
+            lines += [f"Machine load (1-min average, {int(load['before']['cpus'])} CPUs): "
+                      f"{load['before']['loadavg_1m']:g} at start, "
+                      f"{(load.get('after') or {}).get('loadavg_1m', float('nan')):g} at the end.", ""]
+        warning = load_warning(load.get("before"))
+        if warning:
+            lines += [f"**Warning:** {warning}.", ""]
         tgt = _targets(run["records"])
         if tgt:
-            lines += ["### Targets", "", "| suite | figure | vs | ratio | target | met |", "|---|---|---|---|---|---|"]
+            lines += ["### Targets", "",
+                      "Ratio = median over rounds; spread = min–max over rounds (blank: not measured per round).", "",
+                      "| suite | figure | vs | ratio | spread | target | met |", "|---|---|---|---|---|---|---|"]
             for r in tgt:
-                met = {True: "yes", False: "**no**", None: ""}[r["target_met"]]
+                met = _verdict(r)
+                met = met if met == "yes" or not met else f"**{met}**"
                 lines.append(f"| {r['suite']} | {r['name']} | {r['baseline'] or ''} | "
-                             f"{_fmt(r['ratio'] if r['ratio'] is not None else r['value'], 3)} | {r['target']} | {met} |")
+                             f"{_fmt(r['ratio'] if r['ratio'] is not None else r['value'], 3)} | {_spread(r)} | "
+                             f"{r['target']} | {met} |")
             lines.append("")
         lines += ["### All figures", "", "| suite | figure | value | unit | vs | ratio | params |",
                   "|---|---|---|---|---|---|---|"]
@@ -124,12 +169,13 @@ def print_table(console: Any, shapes: str, rows: list[dict[str, Any]], failed: M
     from rich.table import Table
 
     table = Table(title=f"throughput, shapes={shapes}")
-    for col in ("suite", "figure", "value", "unit", "vs", "ratio", "target", "met"):
-        table.add_column(col, justify="right" if col in ("value", "ratio") else "left")
+    for col in ("suite", "figure", "value", "unit", "vs", "ratio", "spread", "target", "met"):
+        table.add_column(col, justify="right" if col in ("value", "ratio", "spread") else "left")
     for r in rows:
-        met = {True: "[green]yes[/]", False: "[red]no[/]", None: ""}[r["target_met"]]
+        met = _verdict(r)
+        met = f"[green]{met}[/]" if met == "yes" else (f"[red]{met}[/]" if met else "")
         table.add_row(r["suite"], r["name"], _fmt(r["value"]), r["unit"], r["baseline"] or "",
-                      _fmt(r["ratio"], 3), r["target"] or "", met)
+                      _fmt(r["ratio"], 3), _spread(r), r["target"] or "", met)
     console.print(table)
     for name, err in sorted(failed.items()):
         console.print(f"[red]suite {name} failed:[/] {err}")
