@@ -74,4 +74,47 @@ def val_point(net: Any, val: ValSet, evaluator: Any, batch_size: int = 16, seed:
     return out
 
 
-__all__ = ["ValSet", "load_val_set", "val_point"]
+
+def plot_curves(logs: dict[str, Path], out: Path, window: int = 20) -> Path:
+    """Training loss (moving mean over `window` steps) and val t2m R@3 against steps, one
+    line per checkpoint's `train_log.json`: where each recipe saturates."""
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax_loss, ax_r3) = plt.subplots(1, 2, figsize=(10, 3.6))
+    chance = None
+    for name, path in logs.items():
+        hist = json.loads(Path(path).read_text())["history"]
+        steps = np.array([h["step"] + 1 for h in hist])
+        loss = np.array([h["loss"] for h in hist])
+        k = max(1, min(window, len(loss)))
+        smooth = np.convolve(loss, np.ones(k) / k, mode="valid")
+        ax_loss.plot(steps[k - 1:], smooth, label=name)
+        pts = [(h["step"] + 1, h["val_r3"], h.get("real_r3")) for h in hist if "val_r3" in h]
+        if pts:
+            line, = ax_r3.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=name)
+            real = [p[2] for p in pts if p[2] is not None]
+            if real:
+                ax_r3.axhline(real[-1], color=line.get_color(), ls=":", lw=1)
+        chance = 3 / R_BATCH
+    if chance is not None:
+        ax_r3.axhline(chance, color="grey", ls="--", lw=1, label="chance (3/32)")
+    ax_loss.set(xlabel="step", ylabel=f"training loss (mean of {window} steps)", title="loss")
+    ax_r3.set(xlabel="step", ylabel="val t2m R@3", ylim=(0, 1),
+              title="val t2m R@3 (dotted: real val motions)")
+    for ax in (ax_loss, ax_r3):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+__all__ = ["ValSet", "load_val_set", "plot_curves", "val_point"]
