@@ -59,13 +59,15 @@ def test_bench_cmd_tiny_quick_all_suites(tmp_path: Path):
     assert runs["failed"] == {}, runs["failed"]
     suites = {r["suite"] for r in runs["records"]}
     assert {"core_metrics", "core_evaluator", "moe_lora_layer", "generation", "latency_protocol",
-            "tokenizer"} <= suites
+            "tokenizer", "training"} <= suites
     # Every issue target is reported as a ratio measured in this run.
     targets = {r["name"] for r in runs["records"] if r["target"]}
-    assert {"fwdbwd.moe_batched", "fwdbwd.speedup_batched_vs_loop", "b1.moe_merged.decode_per_token"} <= targets
+    assert {"fwdbwd.moe_batched", "fwdbwd.speedup_batched_vs_loop", "b1.moe_merged.decode_per_token",
+            "step.optimised"} <= targets
     for key in ("tiny.moe_lora_layer.fwdbwd.moe_batched.over.fwdbwd.peft_lora",
                 "tiny.generation.b2.moe_batched.tokens_per_s.over.b2.base.tokens_per_s",
-                "tiny.latency_protocol.moe_lora.ms_per_token.over.base.ms_per_token"):
+                "tiny.latency_protocol.moe_lora.ms_per_token.over.base.ms_per_token",
+                "tiny.training.step.optimised.over.step.plain_fp32"):
         assert key in res.metrics and res.metrics[key].value > 0
     assert res.metrics["tiny.generation.b1.base.tokens_per_s"].higher_is_better is True
     assert res.metrics["tiny.generation.b1.base.ttft"].higher_is_better is False
