@@ -176,7 +176,7 @@ def _rank(m: MetricDisplay, cands: dict[str, float], real: float | None) -> set[
     return {k for k, v in keyed.items() if abs(v - top) <= 1e-12}
 
 
-def _compute_best(tb: TaskBoard, reference: set[str]) -> None:
+def _compute_best(tb: TaskBoard, reference: set[str], floor: set[str] = frozenset()) -> None:
     for m in tb.display.metrics:
         for r in tb.models:
             rec = tb.cell(r, m.name)
@@ -184,7 +184,7 @@ def _compute_best(tb: TaskBoard, reference: set[str]) -> None:
                 tb.real[m.name] = float(rec.value)
                 break
         cands = {mod: tb.cell(mod, m.name).value for mod in tb.models
-                 if mod not in reference and tb.cell(mod, m.name) is not None
+                 if mod not in reference and mod not in floor and tb.cell(mod, m.name) is not None
                  and tb.cell(mod, m.name).value is not None}
         pub = dict(cands)
         real_pub = tb.real.get(m.name)
@@ -206,6 +206,20 @@ def _compute_best(tb: TaskBoard, reference: set[str]) -> None:
         best_pub = _rank(m, pub, real_pub) if tb.published_comparable else best
         if best_pub:
             tb.best_with_published[m.name] = best_pub
+
+
+QUIET_IF_ZERO = ("failure_rate",)  # a column of zeros is noise: one note says it instead
+
+
+def _drop_all_zero(disp: TaskDisplay, recs: list[MetricRecord | None]) -> tuple[TaskDisplay, str | None]:
+    """Leave out a QUIET_IF_ZERO metric whose every value is 0 (and say so once)."""
+    from dataclasses import replace
+
+    names = {m.name for m in disp.metrics if m.name in QUIET_IF_ZERO and m.name != disp.main_metric}
+    if not names or any(r is not None and r.value not in (0, 0.0, None) for r in recs):
+        return disp, None
+    return (replace(disp, metrics=tuple(m for m in disp.metrics if m.name not in names)),
+            "no sample failed for any model (failure rate 0 everywhere; column left out)")
 
 
 def build_board(results_dir: Path, spec_path: Path | None = None,
@@ -239,11 +253,15 @@ def build_board(results_dir: Path, spec_path: Path | None = None,
             proto = tname.split("@", 1)[1]
             disp = replace(disp, name=tname, display=f"{disp.display} [{proto} protocol]")
         cells = {(r.model, k): v for r in rs for k, v in r.metrics.items()}
+        disp, quiet_note = _drop_all_zero(disp, [r.metrics.get(m.name) for r in rs for m in disp.metrics
+                                                 if m.name in QUIET_IF_ZERO])
         blocks = [b for b in published if b.task == base[tname]]
         tb = TaskBoard(display=disp, models=[m for m in models if any(r.model == m for r in rs)],
                        cells=cells, results={r.model: r for r in rs}, published=blocks,
                        published_comparable=bool(blocks) and all(_is_official(r) for r in rs))
-        _compute_best(tb, reference)
+        _compute_best(tb, reference, set(spec.floor_models))
+        if quiet_note:
+            tb.notes.append(quiet_note)
         boards.append(tb)
     experiment = None
     exp_file = results_dir / "experiment.json"

@@ -44,6 +44,20 @@ def _slug(s: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", s).strip("-")
 
 
+MAX_NAMED_POINTS = 8  # more points than this: numbered, with a legend, instead of name labels
+GATE_COLS = 4  # gate heatmap panels per row
+
+
+def gate_labels(r: Any, width: int) -> list[str]:
+    """Expert labels by role: expert 0 is the zero expert (pretrained weights kept) for a
+    model with one, an ordinary trainable LoRA expert otherwise (no-zero)."""
+    cfg = ((r.config or {}).get("model") or {}).get("config") or {}
+    zero = cfg.get("zero_expert")
+    if zero is None:  # unknown (older result): say which index, not a role
+        return [f"E{i}" for i in range(width)]
+    return ["zero" if (zero and i == 0) else f"LoRA {i}" for i in range(width)]
+
+
 def forgetting_vs_quality(board: Board, out_dir: Path) -> Figure | None:
     cfg = board.spec.plots.get("forgetting_vs_quality") or {}
     x, y = cfg.get("x") or {}, cfg.get("y") or {}
@@ -62,8 +76,12 @@ def forgetting_vs_quality(board: Board, out_dir: Path) -> Figure | None:
     fig, ax = plt.subplots(figsize=(5.5, 4))
     xs, ys = [p[1] for p in pts], [p[3] for p in pts]
     span_x, span_y = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 1.0
+    numbered = len(pts) > MAX_NAMED_POINTS
     for i, (m, xv, xe, yv, ye) in enumerate(pts):
-        ax.errorbar(xv, yv, xerr=xe, yerr=ye, fmt="o", capsize=3)
+        ax.errorbar(xv, yv, xerr=xe, yerr=ye, fmt="o", capsize=3, label=f"{i + 1}: {m}" if numbered else None)
+        if numbered:
+            ax.annotate(str(i + 1), (xv, yv), textcoords="offset points", xytext=(4, 4), fontsize=7)
+            continue
         # label on the side away from the nearest other point, so close points stay readable
         others = [((xs[j] - xv) / span_x, (ys[j] - yv) / span_y) for j in range(len(pts)) if j != i]
         dx, dy = min(others, key=lambda d: d[0] ** 2 + d[1] ** 2) if others else (-1.0, -1.0)
@@ -76,6 +94,8 @@ def forgetting_vs_quality(board: Board, out_dir: Path) -> Figure | None:
     ax.set_ylabel(y.get("label", y["metric"]))
     ax.set_title("Forgetting vs motion quality (up-left is better)")
     ax.grid(alpha=0.3)
+    if numbered:
+        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
     path = _save(fig, out_dir / "plots" / "forgetting_vs_quality.png")
     return Figure("Forgetting vs motion quality", path,
                   f"x: {x['task']}.{x['metric']} (lower is better); y: {y['task']}.{y['metric']}; "
@@ -95,15 +115,21 @@ def gate_weights(board: Board, out_dir: Path) -> Figure | None:
         en = (r.extra or {}).get("gate_expert_names")
         if isinstance(en, list):
             names[r.model] = [str(n) for n in en]
+        elif r.model in per_model:
+            names.setdefault(r.model, gate_labels(r, max(len(v) for v in per_model[r.model].values())))
     if not per_model:
         return None
     import numpy as np
 
     plt = _plt()
     models = sorted(per_model)
-    fig, axes = plt.subplots(1, len(models), figsize=(4.2 * len(models), 0.5 * max(
-        len(v) for v in per_model.values()) + 1.8), squeeze=False, gridspec_kw={"wspace": 0.4})
-    for ax, m in zip(axes[0], models):
+    ncol = min(GATE_COLS, len(models))
+    nrow = (len(models) + ncol - 1) // ncol
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, (0.5 * max(len(v) for v in per_model.values()) + 1.8) * nrow),
+                             squeeze=False, gridspec_kw={"wspace": 0.45, "hspace": 0.6})
+    for ax in list(axes.flat)[len(models):]:
+        ax.axis("off")
+    for ax, m in zip(axes.flat, models):
         kinds = sorted(per_model[m])
         width = max(len(v) for v in per_model[m].values())
         mat = np.full((len(kinds), width), np.nan)
@@ -119,24 +145,30 @@ def gate_weights(board: Board, out_dir: Path) -> Figure | None:
                     ax.text(j, i, f"{mat[i, j]:.2f}", ha="center", va="center", fontsize=7,
                             color="white" if mat[i, j] < 0.5 else "black")
         ax.set_title(m, fontsize=9)
-    fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8, label="mean gate weight")
+    fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.8, label="mean gate weight")
     path = _save(fig, out_dir / "plots" / "gate_weights.png")
     return Figure("Gate weights per task", path,
-                  "Mean soft gate weight per expert and prompt kind. E0 is the expert the gating loss "
-                  "pulls general prompts to: the zero expert when the model has one (HMVLM), a "
-                  "trainable LoRA expert otherwise (no-zero).")
+                  "Mean soft gate weight per expert and prompt kind. 'zero': the zero expert (keeps "
+                  "the pretrained weights; the gating loss pulls general prompts to it); 'LoRA i': a "
+                  "trainable expert. A model without a zero expert (no-zero) has only trainable ones; "
+                  "its gating loss pulls general prompts to LoRA 0.")
 
 
 def metric_bars(tb: TaskBoard, out_dir: Path) -> Figure | None:
+    # every metric with a value (no cap: reconstruction has 15), none whose bars would all be
+    # zero-height (an empty-looking panel says nothing)
     metrics = [m for m in tb.display.metrics
-               if any(tb.cell(mod, m.name) is not None and tb.cell(mod, m.name).value is not None
-                      for mod in tb.models)][:9]
+               if any(tb.cell(mod, m.name) is not None and tb.cell(mod, m.name).value not in (None, 0, 0.0)
+                      for mod in tb.models)]
     if not metrics or not tb.models:
         return None
     plt = _plt()
-    ncol = min(3, len(metrics))
+    n_models = len(tb.models)
+    # panels widen with the number of models so 15 labels stay readable
+    panel_w = max(4.0, 0.3 * n_models + 1.2)
+    ncol = max(1, min(3, len(metrics), int(12 // panel_w)))
     nrow = (len(metrics) + ncol - 1) // ncol
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.0 * ncol, 2.9 * nrow), squeeze=False)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(panel_w * ncol, 3.1 * nrow), squeeze=False)
     for ax, md in zip(axes.flat, metrics):
         vals, errs, labels = [], [], []
         for mod in tb.models:
@@ -148,7 +180,8 @@ def metric_bars(tb: TaskBoard, out_dir: Path) -> Figure | None:
             errs.append(rec.ci or 0.0)
         colors = ["tab:orange" if lab in tb.best.get(md.name, set()) else "tab:blue" for lab in labels]
         ax.bar(range(len(vals)), vals, yerr=errs, capsize=3, color=colors)
-        ax.set_xticks(range(len(vals)), labels, rotation=30, ha="right", fontsize=8)
+        ax.set_xticks(range(len(vals)), labels, rotation=30 if n_models <= 6 else 60, ha="right",
+                      fontsize=8 if n_models <= 8 else 7)
         ax.set_title(f"{md.display} ({md.better or '?'})", fontsize=9)
         if md.name in tb.real:
             ax.axhline(tb.real[md.name], color="gray", ls="--", lw=1)

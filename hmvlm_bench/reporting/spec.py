@@ -40,6 +40,9 @@ class LeaderboardSpec:
     tasks: dict[str, TaskDisplay]
     reference_models: tuple[str, ...] = ("ground-truth",)
     plots: dict[str, Any] = field(default_factory=dict)
+    # floor rows (random): shown for scale, never bolded (random draws real motions, so its
+    # FID and caption scores can "win" without any modelling)
+    floor_models: tuple[str, ...] = ("random",)
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,8 @@ def load_spec(path: Path | None = None) -> LeaderboardSpec:
                                    main_metric=t.get("main_metric", ""), metrics=tuple(metrics))
     return LeaderboardSpec(tasks=tasks,
                            reference_models=tuple(raw.get("reference_models") or ("ground-truth",)),
-                           plots=dict(raw.get("plots") or {}))
+                           plots=dict(raw.get("plots") or {}),
+                           floor_models=tuple(raw.get("floor_models") or ()))
 
 
 def load_published(path: Path | None = None) -> list[PublishedBlock]:
