@@ -132,7 +132,6 @@ def run(cfg: RunConfig, regs: Registries, world: World | None = None) -> RunSumm
     preset = get_preset(cfg.preset)
     device = cfg.device or preset.device
     # user errors stop here, before any folder is made or anything is loaded
-    check_device(device)
     check_writable_dir(cfg.output_dir, "output dir")
     cache_dir = cfg.cache_dir or default_cache_dir()
     check_writable_dir(cache_dir, "cache dir")
@@ -152,6 +151,7 @@ def run(cfg: RunConfig, regs: Registries, world: World | None = None) -> RunSumm
                        limit=cfg.limit, dataset=cfg.dataset or preset.dataset, device=device,
                        progress=cfg.progress, world=world, evaluator_paths=dict(cfg.evaluators))
     _preflight(cfg, regs, tasks, model_names, tctx, preset, data, artifacts, device, world)
+    check_device(device)  # after the missing inputs: the paper preset names its files first
     summary = RunSummary()
     for mname in model_names:
         mcls: type[BenchModel] = regs.models.get(mname)

@@ -60,7 +60,7 @@ def test_paper_training_without_files_exits_2_naming_every_missing_path(capsys: 
     with pytest.raises(SystemExit) as exc:
         main(["train", "model", "--preset", "tiny", "--model-args", "lm_path=x"])
     assert exc.value.code == 2
-    assert "unknown lm_path" in capsys.readouterr().err
+    assert "unknown --model-args key 'lm_path' for hmvlm — did you mean 'llm_path'?" in capsys.readouterr().err
     assert not cache.exists()  # nothing was built
 
 
