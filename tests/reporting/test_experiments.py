@@ -65,13 +65,16 @@ def test_invalid_folders(tmp_path: Path, files: dict[str, str], match: str) -> N
 def test_shipped_studies_parse() -> None:
     z = load_experiment(REPO / "experiments" / "zero_expert")
     assert z.spec.baseline == "hmvlm" and z.spec.tasks == ["forgetting", "t2m"]
+    seeded = {f"{m}-seed{s}": m for m in ("hmvlm", "lora", "no-zero", "no-gate-loss") for s in (1, 2)}
     assert {n: v.model for n, v in z.variants.items()} == {
         "hmvlm": "hmvlm", "no-zero": "no-zero", "no-gate-loss": "no-gate-loss", "lora": "lora",
-        "full-ft": "full-ft", "hmvlm-seed1": "hmvlm", "no-zero-seed1": "no-zero"}
+        "full-ft": "full-ft", **seeded}  # three training seeds per compared variant (issue 14)
     assert z.variants["hmvlm-seed1"].model_args == {"train_seed": "1"}
+    assert z.variants["no-gate-loss-seed2"].model_args == {"train_seed": "2"}
     t = load_experiment(REPO / "experiments" / "tokenizer")
     assert t.variants["whole-body-x5"].model_for("reconstruction") == "tokenizer-whole-body-x5"
     assert t.variants["whole-body-x5"].model_for("t2m") == "whole-body-x5"
+    assert t.variants["whole-body-x5-seed2"].model_args == {"train_seed": "2"}
 
 
 class ToyModel(BenchModel):
