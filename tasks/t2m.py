@@ -108,7 +108,10 @@ class T2MTask(C.EvaluatedSplitTask):
         missing = super().preflight(ctx)
         if missing:
             return missing
-        s = self._settings(ctx)
+        try:  # the settings read the dataset (its kind picks the protocol): a bad one is one more item
+            s = self._settings(ctx)
+        except UserError as exc:
+            return [str(exc)]
         if s.get("mm_length") == "estimator" and self._length_estimator_file(ctx, s["dataset"]) is None:
             missing.append(f"{self.name}: MultiModality under protocol guo samples lengths with Guo et al.'s "
                            f"length estimator: put length_est_bigru/model/latest.tar beside the evaluator, "

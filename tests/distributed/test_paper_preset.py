@@ -34,7 +34,9 @@ def test_paper_preflight_reports_a_wrong_path_and_accepts_given_ones(capsys: pyt
               "--output-dir", str(tmp_path / "out")])
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip()
-    assert err.endswith(f"is missing: --model-args llm_path={tmp_path}/nope (no such directory)")
+    # one line naming every problem: the empty data folder (read by the t2m preflight) and the bad path
+    assert len(err.splitlines()) == 1 and "is missing: " in err and "new_joint_vecs" in err
+    assert err.endswith(f"; --model-args llm_path={tmp_path}/nope (no such directory)")
 
 
 def test_paper_training_without_files_exits_2_naming_every_missing_path(capsys: pytest.CaptureFixture[str],
