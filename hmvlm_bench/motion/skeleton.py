@@ -1,9 +1,12 @@
-"""The 22-joint HumanML3D / SMPL skeleton and the five HMVLM body parts.
+"""Skeletons of the motion representations: the 22-joint HumanML3D / SMPL skeleton (with
+the five HMVLM body parts) and the 21-joint KIT-ML skeleton.
 
-One module holds every skeleton constant; everything else imports from here.
+One module holds every skeleton constant; everything else imports from here. The feature
+conversion (features.py) is written once over a `SkeletonSpec`: `HUMANML3D` and `KIT`.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
@@ -97,16 +100,114 @@ BONE_LENGTHS: Final[np.ndarray] = np.array(
 )
 
 
-def canonical_offsets(bone_lengths: np.ndarray | None = None) -> np.ndarray:
-    """Rest-pose offsets (22, 3) of each joint from its parent: RAW_OFFSETS * bone length."""
-    lengths = BONE_LENGTHS if bone_lengths is None else np.asarray(bone_lengths, np.float64)
-    return RAW_OFFSETS * lengths[:, None]
+# --- KIT-ML (Plappert et al. 2016, as processed by Guo et al. 2022) ----------------------
+# Sources: EricGuo5513/HumanML3D paramUtil.py (identical to EricGuo5513/text-to-motion
+# utils/paramUtil.py; chain, raw offsets, target subject '03950') and text-to-motion
+# scripts/motion_process.py, KIT `__main__` block (leg, foot and face joints, feet_thre
+# 0.05, 12.5 fps), commit 7a2a2b2c.
+KIT_N_JOINTS: Final[int] = 21
+KIT_KINEMATIC_CHAIN: Final[tuple[tuple[int, ...], ...]] = (
+    (0, 11, 12, 13, 14, 15),  # right leg (11 = r_hip in face_joint_indx)
+    (0, 16, 17, 18, 19, 20),  # left leg
+    (0, 1, 2, 3, 4),  # spine to head
+    (3, 5, 6, 7),  # right arm (5 = sdr_r)
+    (3, 8, 9, 10),  # left arm
+)
+KIT_RAW_OFFSETS: Final[np.ndarray] = np.array(
+    [[0, 0, 0], [0, 1, 0], [0, 1, 0], [0, 1, 0], [0, 1, 0], [1, 0, 0], [0, -1, 0],
+     [0, -1, 0], [-1, 0, 0], [0, -1, 0], [0, -1, 0], [1, 0, 0], [0, -1, 0], [0, -1, 0],
+     [0, 0, 1], [0, 0, 1], [-1, 0, 0], [0, -1, 0], [0, -1, 0], [0, 0, 1], [0, 0, 1]],
+    dtype=np.float64,
+)
+# Note: these raw offsets put r_hip (11) and sdr_r (5) on +X, while a body the face joints
+# call facing +Z has them on -X, so those bones' local rotations are near 180 degrees (the
+# reference's qbetween is 0/0 exactly there; ours turns 180 degrees, kinematics.quat_between).
+# fid_r, fid_l = [14, 15], [19, 20] in the reference: the ankle and toe of the chain that
+# starts at r_hip 11 are the right foot (a brief that swapped them was wrong).
+KIT_FOOT_RIGHT: Final[tuple[int, int]] = (14, 15)
+KIT_FOOT_LEFT: Final[tuple[int, int]] = (19, 20)
+KIT_FACE_JOINTS: Final[tuple[int, int, int, int]] = (11, 16, 5, 8)  # r_hip, l_hip, sdr_r, sdr_l
+KIT_LEG_JOINTS: Final[tuple[int, int]] = (17, 18)  # l_idx1, l_idx2: lower-leg bones for the scale
+# KIT positions are millimetres and the reference leaves them so (no rescaling before the
+# features; its plots use radius 240 * 8): feet_thre 0.05 is in mm^2, i.e. a foot counts as
+# in contact below ~0.22 mm per frame at 12.5 fps.
+KIT_FOOT_CONTACT_VEL_THRESHOLD: Final[float] = 0.05
+KIT_FPS: Final[float] = 12.5
 
 
-def rest_joints(bone_lengths: np.ndarray | None = None) -> np.ndarray:
-    """Rest-pose joint positions (22, 3) along RAW_OFFSETS (arms down), root at origin."""
-    off = canonical_offsets(bone_lengths)
+def parents_from_chain(chain: tuple[tuple[int, ...], ...], n_joints: int) -> tuple[int, ...]:
+    """Parent of every joint (root -1) as HumanML3D `Skeleton.__init__` derives it."""
+    parents = [-1] * n_joints
+    for c in chain:
+        for k in range(1, len(c)):
+            parents[c[k]] = c[k - 1]
+    return tuple(parents)
+
+
+@dataclass(frozen=True, eq=False)
+class SkeletonSpec:
+    """What the joints <-> features conversion needs to know about a skeleton.
+
+    `bone_lengths` are the target lengths every clip is retargeted to (None: keep each
+    clip's own frame-0 lengths, see features.uniform_skeleton)."""
+
+    name: str
+    kinematic_chain: tuple[tuple[int, ...], ...]
+    raw_offsets: np.ndarray  # (J, 3) unit rest direction of each joint from its parent
+    foot_right: tuple[int, int]
+    foot_left: tuple[int, int]
+    face_joints: tuple[int, int, int, int]  # r_hip, l_hip, sdr_r, sdr_l
+    leg_joints: tuple[int, int]
+    feet_threshold: float  # squared per-frame foot displacement, in the data's units
+    fps: float
+    units: str
+    bone_lengths: np.ndarray | None = None
+
+    @property
+    def n_joints(self) -> int:
+        return int(self.raw_offsets.shape[0])
+
+    @property
+    def parents(self) -> tuple[int, ...]:
+        return parents_from_chain(self.kinematic_chain, self.n_joints)
+
+    @property
+    def feature_dim(self) -> int:
+        """Root (4) + ric (J-1)*3 + 6D rotations (J-1)*6 + velocities J*3 + contacts (4)."""
+        j = self.n_joints
+        return 4 + (j - 1) * 3 + (j - 1) * 6 + j * 3 + 4
+
+
+HUMANML3D: Final[SkeletonSpec] = SkeletonSpec(
+    name="HumanML3D", kinematic_chain=KINEMATIC_CHAIN, raw_offsets=RAW_OFFSETS,
+    foot_right=FOOT_RIGHT, foot_left=FOOT_LEFT, face_joints=FACE_JOINTS, leg_joints=(5, 8),
+    feet_threshold=FOOT_CONTACT_VEL_THRESHOLD, fps=float(FPS), units="m", bone_lengths=BONE_LENGTHS,
+)
+# The reference retargets KIT clips to subject 03950's frame 0 (`kit_tgt_skel_id`); that
+# clip is not available here, so no default target: pass `target_lengths` to reproduce it.
+KIT: Final[SkeletonSpec] = SkeletonSpec(
+    name="KIT-ML", kinematic_chain=KIT_KINEMATIC_CHAIN, raw_offsets=KIT_RAW_OFFSETS,
+    foot_right=KIT_FOOT_RIGHT, foot_left=KIT_FOOT_LEFT, face_joints=KIT_FACE_JOINTS,
+    leg_joints=KIT_LEG_JOINTS, feet_threshold=KIT_FOOT_CONTACT_VEL_THRESHOLD, fps=KIT_FPS, units="mm",
+)
+assert HUMANML3D.parents == PARENTS and HUMANML3D.feature_dim == FEATURE_DIM
+assert KIT.feature_dim == 251  # text-to-motion get_opt.py: dim_pose 251 for kit
+
+
+def canonical_offsets(bone_lengths: np.ndarray | None = None, skeleton: SkeletonSpec = HUMANML3D) -> np.ndarray:
+    """Rest-pose offsets (J, 3) of each joint from its parent: raw offsets * bone length."""
+    if bone_lengths is None:
+        if skeleton.bone_lengths is None:
+            raise ValueError(f"{skeleton.name} has no default bone lengths; pass bone_lengths")
+        bone_lengths = skeleton.bone_lengths
+    return skeleton.raw_offsets * np.asarray(bone_lengths, np.float64)[:, None]
+
+
+def rest_joints(bone_lengths: np.ndarray | None = None, skeleton: SkeletonSpec = HUMANML3D) -> np.ndarray:
+    """Rest-pose joint positions (J, 3) along the raw offsets (arms down), root at origin."""
+    off = canonical_offsets(bone_lengths, skeleton)
     out = np.zeros_like(off)
-    for j in range(1, N_JOINTS):  # parents precede children in PARENTS
-        out[j] = out[PARENTS[j]] + off[j]
+    parents = skeleton.parents
+    for j in range(1, skeleton.n_joints):  # parents precede children (both skeletons)
+        out[j] = out[parents[j]] + off[j]
     return out
