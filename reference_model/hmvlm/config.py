@@ -186,20 +186,28 @@ PRESET_VALUES: dict[str, dict[str, Any]] = {
                  n_pose_images=24, max_motion_frames=32, min_motion_frames=16, vision_pretrain_steps=20,
                  image_size=32, vision_width=16, checkpoint_every=5, caption_max_new_tokens=12,
                  max_seq_len=160, save_dtype="float32"),
-    # SmolLM2-135M-Instruct + MiniLM gate, sized to ~45 CPU-minutes per variant on one core
-    # (issue 14): crops span the test lengths (40-196 frames, so t2m/m2t never meet a longer
-    # motion than they were trained on), t2m-heavy mix, the paper's adapter lr 3e-3, a higher
-    # lr for the new token rows (they start from the mean embedding), length-bucketed steps,
-    # and a learning curve on 32 val motions every 100 steps.
-    "mini": dict(steps=400, max_motion_frames=196, min_motion_frames=40, max_seq_len=320,
-                 task_mix=(("t2m", 0.45), ("m2t", 0.2), ("pose", 0.15), ("general", 0.2)),
-                 lr=3e-3, lr_embed=1e-2, warmup_steps=20, bucket_window=16, val_every=100, val_items=32),
+    # SmolLM2-135M-Instruct + MiniLM gate: ~200 steps on 2 CPU cores (DESIGN.md sec. 7 timings)
+    "mini": dict(),
     # HMVLM paper: Vicuna-7B by path, CLIP gate/vision, batch 32 micro 2, lr 3e-3 cosine
     "paper": dict(llm="path", gate_encoder="clip", vision="clip", steps=3000, batch_size=32,
                   micro_batch_size=2, lr=3e-3, lr_embed=3e-3, lr_full=2e-5, warmup_steps=100,
                   max_motion_frames=196, n_general=102, general_max_new_tokens=256, n_pose_images=20000,
                   image_size=224, image_patches=256, max_seq_len=1024, checkpoint_every=200,
                   save_dtype="bfloat16"),
+}
+
+# Training recipes: named deltas over a preset's values, picked with the model arg
+# `recipe=NAME` (training and evaluation alike: another recipe is another checkpoint).
+# `long` (issue 14) is sized to ~75 CPU-minutes per variant on one core: crops span the
+# test lengths (40-196 frames, so t2m/m2t never meet a longer motion than trained on), a
+# t2m-heavy mix, the paper's adapter lr 3e-3, lr 1e-2 for the new token rows (they start
+# from the mean embedding), length-bucketed steps and a learning curve every 100 steps.
+# It is not the mini default: at 400 steps it forgets far more than the default recipe
+# and is no better on t2m (README, "Training the mini models").
+RECIPES: dict[str, dict[str, Any]] = {
+    "long": dict(steps=400, max_motion_frames=196, min_motion_frames=40, max_seq_len=320,
+                 task_mix=(("t2m", 0.45), ("m2t", 0.2), ("pose", 0.15), ("general", 0.2)),
+                 lr=3e-3, lr_embed=1e-2, warmup_steps=20, bucket_window=16, val_every=100, val_items=32),
 }
 
 # Variant -> delta over the preset (ablations as deltas; baselines/ registers the names).
@@ -227,7 +235,7 @@ def truthy(value: Any) -> bool:
 
 def model_arg_overrides(args: dict[str, Any]) -> dict[str, Any]:
     """Config overrides from model args (`llm_path`, `clip_path`, `clip_text_path`,
-    `clip_vision_path`, `steps`, `train_seed`): the one mapping used by evaluation
+    `clip_vision_path`, `recipe`, `steps`, `train_seed`): the one mapping used by evaluation
     (`--model-args`) and training (`train model --model-args`). `train_seed` seeds training
     (data order, adapter init, vision CNN, general prompts): another seed is another
     checkpoint. (`run --seed` is a different thing: the evaluation's request seeds.)"""
@@ -240,6 +248,11 @@ def model_arg_overrides(args: dict[str, Any]) -> dict[str, Any]:
         over["gate_encoder_path"] = str(args["clip_text_path"])
     if args.get("clip_vision_path"):
         over["vision_path"] = str(args["clip_vision_path"])
+    if args.get("recipe"):
+        name = str(args["recipe"])
+        if name not in RECIPES:
+            raise UserError(f"unknown recipe '{name}'{did_you_mean(name, RECIPES)} (known: {', '.join(RECIPES)})")
+        over.update(RECIPES[name])
     if args.get("steps"):
         over["steps"] = int(args["steps"])
     if args.get("train_seed") not in (None, ""):

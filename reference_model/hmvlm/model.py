@@ -35,6 +35,7 @@ ARGUMENTS: dict[str, ModelArg] = {
     "clip_vision_path": ModelArg("CLIP vision tower folder (pose from image)", "path"),
     "random_weights": ModelArg("paper preset: random towers at the real shapes (smoke test)", "bool"),
     "num_layers": ModelArg("with random_weights: cut every tower to N layers", "int", minimum=1),
+    "recipe": ModelArg("training recipe over the preset (another checkpoint): long", "str", choices=("long",)),
     "steps": ModelArg("training steps (another checkpoint)", "int", minimum=1),
     "train_seed": ModelArg("training seed (another checkpoint)", "int"),
     "batch_size": ModelArg("generation batch size (default 32: decoding on CPU streams the weights once per step, so wider batches amortise it)", "int", minimum=1),

@@ -536,7 +536,7 @@ def run_training(cfg: HMVLMConfig, root: Path, data_fp: str, store: Any, out: Pa
     return out
 
 
-TRAIN_MODEL_ARGS = ("llm_path", "clip_path", "clip_text_path", "clip_vision_path", "train_seed")
+TRAIN_MODEL_ARGS = ("llm_path", "clip_path", "clip_text_path", "clip_vision_path", "recipe", "train_seed")
 
 
 def train_model(preset: str = "mini", variant: str = "hmvlm", out: Path | str | None = None,
