@@ -57,6 +57,7 @@ class Forgetting(Task):
     dataset_name = "lm_eval_offline"
 
     def suites(self) -> list[str]:
+        self.options_read.add("suites")  # read here, not through tasks.common.option
         suites = list(self.options.get("suites", SUITE_METRICS))
         unknown = [s for s in suites if s not in SUITE_METRICS]
         if unknown:
@@ -64,6 +65,7 @@ class Forgetting(Task):
         return suites
 
     def limit(self, ctx: Any) -> int | None:
+        self.options_read.add("limit")
         if "limit" in self.options:
             return self.options["limit"]
         if ctx.limit is not None:
