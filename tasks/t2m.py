@@ -331,13 +331,7 @@ class T2MTask(C.EvaluatedSplitTask):
                 reqs += [self._request(it, cap, s["dataset"], derive_seed(ctx.seed, it.id, "guo-mm", r, k),
                                        features=it.features[a:a + n], length=lengths[k]) for k in range(g)]
             preds = C.call_model(model.generate_motion, reqs, ctx, f"{self.name} multimodality ({r + 1}/{s['replications']})")
-            arrs = []
-            for q, p in zip(reqs, preds):
-                arr, why = C.check_motion(C.pred_value(p), ds.spec.feature_dim, q.sample_id, min_len=4)
-                if why is not None:
-                    raise C.ModelOutputError(f"{self.name} multimodality: sample {q.sample_id} failed: {why}")
-                arrs.append(arr)
-            emb = C.embed_motions(ev, ds, arrs).reshape(n_texts, g, -1)
+            emb = C.embed_motions(ev, ds, self._mm_motions(reqs, preds, ds)).reshape(n_texts, g, -1)
             values.append(multimodality(emb, pairs, rng))
         how = ("Guo et al. length estimator, a length per repeat" if estimator is not None
                else "the crop length for every repeat (MDM)")
@@ -378,6 +372,17 @@ class T2MTask(C.EvaluatedSplitTask):
         res["fid"] = C.summary_metric(fid_vals, False)
         return res
 
+    def _mm_motions(self, reqs, preds, ds) -> list:
+        """MultiModality's generations, checked: unlike the main set, none may fail (every
+        text needs all its repeats for the pairs)."""
+        arrs = []
+        for q, p in zip(reqs, preds):
+            arr, why = C.check_motion(C.pred_value(p), ds.spec.feature_dim, q.sample_id, min_len=4)
+            if why is not None:
+                raise C.ModelOutputError(f"{self.name} multimodality: sample {q.sample_id} failed: {why}")
+            arrs.append(arr)
+        return arrs
+
     def _multimodality(self, model, ctx, ds, ev, items, captions, s) -> tuple[MetricValue, dict[str, Any]]:
         from hmvlm_bench.metrics.motion import multimodality
 
@@ -387,13 +392,7 @@ class T2MTask(C.EvaluatedSplitTask):
         reqs = [self._request(items[i], captions[i], s["dataset"], derive_seed(ctx.seed, items[i].id, "mm", k))
                 for i in chosen for k in range(g)]
         preds = C.call_model(model.generate_motion, reqs, ctx, f"{self.name} multimodality")
-        arrs = []
-        for r, p in zip(reqs, preds):
-            arr, why = C.check_motion(C.pred_value(p), ds.spec.feature_dim, r.sample_id, min_len=4)
-            if why is not None:
-                raise C.ModelOutputError(f"{self.name} multimodality: sample {r.sample_id} failed: {why}")
-            arrs.append(arr)
-        emb = C.embed_motions(ev, ds, arrs).reshape(n_texts, g, -1)
+        emb = C.embed_motions(ev, ds, self._mm_motions(reqs, preds, ds)).reshape(n_texts, g, -1)
         seed = derive_seed(ctx.seed, self.name, "multimodality")
         values = [multimodality(emb, pairs, np.random.default_rng(c))
                   for c in np.random.SeedSequence(seed).spawn(s["replications"])]
