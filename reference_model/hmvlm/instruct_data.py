@@ -128,6 +128,18 @@ def encode_crops(motion_tok: Any, crops: Sequence[np.ndarray], batch: int = 32) 
     return [c for c in out if c is not None]
 
 
+# ------------------------------------------------------------------------------- t2m prompt variants
+def t2m_variant(key: int, text_share: float | None) -> str:
+    """The t2m prompt variant of a sample from its random key: one third each when
+    `text_share` is None (the v1 recipes; kept so their samples stay identical), else the
+    plain text with probability `text_share` and the two hinted variants evenly."""
+    if text_share is None:
+        return ("text", "first_token", "last_token")[key % 3]
+    if (key % 10007) / 10007 < text_share:
+        return "text"
+    return "first_token" if (key // 10007) % 2 == 0 else "last_token"
+
+
 # ------------------------------------------------------------------------------- builder
 def build_instruct_data(cfg: HMVLMConfig, dataset_root: Path, motion_tok: Any, n_samples: int,
                         general: dict[str, str], pose_set: PoseSet | None, seed: int | None = None) -> InstructData:
@@ -176,7 +188,7 @@ def build_instruct_data(cfg: HMVLMConfig, dataset_root: Path, motion_tok: Any, n
             if task == "m2t":
                 samples.append(Sample("m2t", T.m2t_prompt(motion, key), caption))
                 continue
-            variant = ("text", "first_token", "last_token")[key % 3]
+            variant = t2m_variant(key, cfg.t2m_text_share)
             hint = cd[:1] if variant == "first_token" else cd[-1:]
             user = T.t2m_prompt(caption, variant, key // 3,
                                 motion=codes_to_text(hint, "motion") if variant != "text" else "")

@@ -23,7 +23,7 @@ import numpy as np
 from hmvlm_bench.contracts import (BenchModel, Capability, CaptionRequest, ModelArg, MotionRequest, PoseRequest,
                                    Prediction, TokenizeRequest, stable_hash)
 from hmvlm_bench.errors import UserError
-from reference_model.hmvlm.config import missing_paths, model_arg_overrides, truthy
+from reference_model.hmvlm.config import RECIPES, missing_paths, model_arg_overrides, truthy
 
 GENERATION_BATCH = 32  # default rows per decoding batch (model arg batch_size)
 
@@ -35,7 +35,8 @@ ARGUMENTS: dict[str, ModelArg] = {
     "clip_vision_path": ModelArg("CLIP vision tower folder (pose from image)", "path"),
     "random_weights": ModelArg("paper preset: random towers at the real shapes (smoke test)", "bool"),
     "num_layers": ModelArg("with random_weights: cut every tower to N layers", "int", minimum=1),
-    "recipe": ModelArg("training recipe over the preset (another checkpoint): long", "str", choices=("long",)),
+    "recipe": ModelArg("training recipe over the preset (another checkpoint): " + " | ".join(RECIPES), "str",
+                       choices=tuple(RECIPES)),
     "steps": ModelArg("training steps (another checkpoint)", "int", minimum=1),
     "train_seed": ModelArg("training seed (another checkpoint)", "int"),
     "batch_size": ModelArg("generation batch size (default 32: decoding on CPU streams the weights once per step, so wider batches amortise it)", "int", minimum=1),

@@ -28,8 +28,8 @@ from torch import nn
 
 from hmvlm_bench.errors import UserError
 from reference_model.hmvlm.config import HMVLMConfig
-from reference_model.hmvlm.vocab import (IMAGE_TOKEN, VocabInfo, extend_vocabulary, load_new_tokens,
-                                         new_token_parameters, save_new_tokens)
+from reference_model.hmvlm.vocab import (IMAGE_TOKEN, VocabInfo, extend_vocabulary, init_rows_from_codebooks,
+                                         load_new_tokens, new_token_parameters, save_new_tokens)
 from reference_model.tokenizer.tokens import markers, stream_names, token_vocabulary
 
 FORMAT_VERSION = 1
@@ -305,6 +305,10 @@ def assemble(cfg: HMVLMConfig, motion_tok: Any, pose_tok: Any, mean: np.ndarray,
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.seed)
         info = extend_vocabulary(model, tok, vocab_tokens, seed=cfg.seed)
+        if cfg.new_row_init == "codebook":
+            init_rows_from_codebooks(model, info, {kind: [q.codebook for q in t.quantizers]
+                                                   for kind, t in (("motion", motion_tok), ("pose", pose_tok))},
+                                     seed=cfg.seed)
         model.requires_grad_(False)
         llm = build_adapter(cfg, model)
         for p in new_token_parameters(llm).values():

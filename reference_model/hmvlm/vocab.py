@@ -192,6 +192,44 @@ def new_token_parameters(model: Any) -> dict[str, nn.Parameter]:
     return out
 
 
+@torch.no_grad()
+def init_rows_from_codebooks(model: Any, info: VocabInfo, codebooks: dict[str, Sequence[torch.Tensor]],
+                             seed: int = 0, scale: float = 0.5, stream_scale: float = 0.25) -> int:
+    """Re-initialise the new code-token rows from tokenizer codebooks; returns rows set.
+
+    `codebooks` maps a kind ("motion", "pose") to one (K, d) codebook per stream. Row of
+    code c in stream s = mean text embedding + std * (scale * (z_c @ R_s) + stream_scale * o_s),
+    z_c the stream's codebook standardised, R_s a seeded (d, D) Gaussian projection /
+    sqrt(d) (distances between codes are kept up to scale, Johnson-Lindenstrauss) and o_s a
+    per-stream offset. Codes that decode to similar motion start with similar embeddings, so
+    what the LLM learns about one code carries to its neighbours; the default mean-plus-noise
+    init makes all codes start alike. Both tied and untied heads get the same rows (scaled to
+    the head's own statistics when untied).
+    """
+    from reference_model.tokenizer.tokens import code_token, stream_names
+
+    gen = torch.Generator().manual_seed(seed + 7919)
+    targets = [(p, src) for p, src in ((new_token_parameters(model)["embed"], model.get_input_embeddings().weight),
+                                       (new_token_parameters(model).get("head"), getattr(model.get_output_embeddings(), "weight", None)))
+               if p is not None and src is not None]
+    n_set = 0
+    for kind, books in sorted(codebooks.items()):
+        for stream, book in zip(stream_names(len(books)), books):
+            z = book.detach().float().cpu()
+            z = (z - z.mean(0, keepdim=True)) / z.std().clamp_min(1e-8)
+            d = z.shape[1]
+            ids = torch.tensor([info.id(code_token(kind, stream, c)) - info.base_vocab  # type: ignore[arg-type]
+                                for c in range(z.shape[0])])
+            for param, src in targets:
+                w = src.detach().float()
+                proj = torch.randn(d, w.shape[1], generator=gen) / d ** 0.5
+                offset = torch.randn(w.shape[1], generator=gen)
+                rows = w.mean(0) + w.std() * (scale * (z @ proj) + stream_scale * offset)
+                param.data[ids.to(param.device)] = rows.to(param.dtype).to(param.device)
+            n_set += len(ids)
+    return n_set
+
+
 def save_new_tokens(model: Any, info: VocabInfo, directory: Path, dtype: torch.dtype = torch.float32) -> Path:
     from safetensors.torch import save_file
 

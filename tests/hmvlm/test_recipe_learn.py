@@ -1,0 +1,70 @@
+"""Recipe `learn` pieces: codebook-initialised token rows and the t2m prompt-variant share."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from reference_model.hmvlm.config import RECIPES, HMVLMConfig, model_arg_overrides
+from reference_model.hmvlm.instruct_data import t2m_variant
+from reference_model.hmvlm.vocab import init_rows_from_codebooks, new_token_parameters
+from reference_model.tokenizer.tokens import code_token, stream_names
+from tests.hmvlm.conftest import build_tiny
+
+
+def test_t2m_variant_default_keeps_v1_thirds():
+    keys = np.random.default_rng(0).integers(1 << 30, size=300)
+    assert [t2m_variant(int(k), None) for k in keys] == [("text", "first_token", "last_token")[k % 3] for k in keys]
+
+
+@pytest.mark.parametrize("share", [0.0, 0.6, 1.0])
+def test_t2m_variant_share(share):
+    keys = np.random.default_rng(1).integers(1 << 30, size=4000)
+    got = [t2m_variant(int(k), share) for k in keys]
+    frac = got.count("text") / len(got)
+    assert abs(frac - share) < 0.03
+    hinted = [g for g in got if g != "text"]
+    if hinted:  # the two hints evenly
+        assert abs(hinted.count("first_token") / len(hinted) - 0.5) < 0.05
+
+
+def test_codebook_init_keeps_codebook_geometry():
+    net = build_tiny(randomize_experts=False)
+    motion_tok = net.motion_tok
+    gen = torch.Generator().manual_seed(3)
+    books = [torch.randn(q.codebook.shape, generator=gen) for q in motion_tok.quantizers]
+    books[0][1] = books[0][0] + 0.01  # code 1 almost equal to code 0, code 2 far away
+    books[0][2] = books[0][0] + 5.0
+    model = net.llm.get_base_model() if hasattr(net.llm, "get_base_model") else net.llm
+    text_before = model.get_input_embeddings().weight.detach().clone()
+    n = init_rows_from_codebooks(model, net.vocab, {"motion": books}, seed=0)
+    assert n == len(books) * books[0].shape[0]
+    extra = new_token_parameters(model)["embed"].detach()
+    row = {c: extra[net.vocab.id(code_token("motion", stream_names(len(books))[0], c)) - net.vocab.base_vocab]
+           for c in range(3)}
+    assert torch.dist(row[0], row[1]) < 0.05 * torch.dist(row[0], row[2])
+    # rows of different streams differ even for equal codebook vectors (per-stream projection)
+    s1 = extra[net.vocab.id(code_token("motion", stream_names(len(books))[1], 0)) - net.vocab.base_vocab]
+    assert torch.dist(row[0], s1) > 0.1 * float(text_before.std())
+    assert torch.equal(model.get_input_embeddings().weight.detach(), text_before)  # text rows untouched
+    assert torch.isfinite(extra).all()
+
+
+def test_codebook_init_is_seeded_and_differs_from_mean_init():
+    a = build_tiny(randomize_experts=False, new_row_init="codebook")
+    b = build_tiny(randomize_experts=False, new_row_init="codebook")
+    c = build_tiny(randomize_experts=False)
+    ea, eb, ec = (new_token_parameters(n.llm.get_base_model())["embed"].detach() for n in (a, b, c))
+    assert torch.equal(ea, eb)
+    assert not torch.equal(ea, ec)
+
+
+def test_recipe_learn_resolves_and_keys_differ():
+    over = model_arg_overrides({"recipe": "learn"})
+    cfg = HMVLMConfig.for_preset("mini", "hmvlm", **over)
+    assert cfg.new_row_init == "codebook" and cfg.t2m_text_share == RECIPES["learn"]["t2m_text_share"]
+    d = cfg.to_dict()
+    assert d["new_row_init"] == "codebook" and "t2m_text_share" in d
+    # at the defaults the new fields stay out of the key (shipped checkpoints keep theirs)
+    base = HMVLMConfig.for_preset("mini", "hmvlm").to_dict()
+    assert "new_row_init" not in base and "t2m_text_share" not in base
