@@ -1,24 +1,24 @@
 """A cache of built artifacts (synthetic datasets, trained checkpoints) keyed by the hash
 of the config that builds them. Building happens in a temp folder renamed into place, so
-an interrupted build leaves nothing that looks finished; a file lock lets one process
-build while others (e.g. other ranks of `accelerate launch`) wait.
+an interrupted build leaves nothing that looks finished (and its temp folder is removed by
+the next build in that folder); a file lock lets one process build while others (other
+ranks of `accelerate launch`, a second run) wait.
 
 Read-only `shipped` roots (checkpoints committed in the repo) are searched first.
 """
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
 import shutil
 import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from hmvlm_bench.contracts import stable_hash
+from hmvlm_bench.locking import FileLock, file_lock
 
 MANIFEST = "artifact.json"
 
@@ -60,7 +60,9 @@ class ArtifactStore:
         key = self.key(config)
         dest = Path(self.root) / kind / key
         dest.parent.mkdir(parents=True, exist_ok=True)
-        with _file_lock(dest.parent / f".{key}.lock"):
+        sweep_stale_builds(dest.parent)
+        lock = dest.parent / f".{key}.lock"
+        with file_lock(lock, on_wait=_wait_message(lock)):
             if (dest / MANIFEST).is_file():  # another process built it meanwhile
                 return dest
             tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=dest.parent))
@@ -84,25 +86,37 @@ class ArtifactStore:
         return d
 
 
-@contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """Exclusive lock; the holder's pid is in the file, so a waiter can say whom it waits for
-    (a model another process is training can take half an hour)."""
-    with open(path, "a+") as fh:
+def _wait_message(path: Path) -> Callable[[str], None]:
+    """The holder's pid says whom a waiter waits for (a model another process is training
+    can take half an hour)."""
+    what = path.parent.name + "/" + path.name.removeprefix(".").removesuffix(".lock")
+
+    def say(holder: str) -> None:
+        logging.getLogger("hmvlm_bench").warning(
+            "waiting for process %s, which is building %s (lock %s)", holder, what, path)
+    return say
+
+
+def sweep_stale_builds(folder: Path) -> list[Path]:
+    """Remove the temp folders (`.KEY.xxxx`) of builds killed before their rename; a build
+    still running holds its key's lock, so its folder is left alone. Returns what went."""
+    gone: list[Path] = []
+    if not folder.is_dir():
+        return gone
+    for tmp in sorted(folder.iterdir()):
+        parts = tmp.name.split(".")
+        # mkdtemp(prefix=".KEY.") names: '', KEY, random suffix; lock files are '.KEY.lock'
+        if len(parts) != 3 or parts[0] or not parts[1] or parts[2] == "lock" or not tmp.is_dir():
+            continue
+        lock = FileLock(folder / f".{parts[1]}.lock")
+        if not lock.acquire(blocking=False):
+            continue  # being built right now
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            holder = fh.read().strip() or "?"
-            logging.getLogger("hmvlm_bench").warning(
-                "waiting for process %s, which is building %s (lock %s)", holder, path.parent.name + "/" +
-                path.name.removeprefix(".").removesuffix(".lock"), path)
-            fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            fh.seek(0)
-            fh.truncate()
-            fh.write(str(os.getpid()))
-            fh.flush()
-            yield
+            shutil.rmtree(tmp, ignore_errors=True)
+            gone.append(tmp)
         finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+            lock.release()
+    if gone:
+        logging.getLogger("hmvlm_bench").info(
+            "removed %d unfinished build folder(s) left by killed runs in %s", len(gone), folder)
+    return gone

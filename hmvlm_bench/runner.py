@@ -19,6 +19,7 @@ from hmvlm_bench.artifacts import ArtifactStore, default_cache_dir
 from hmvlm_bench.context import DataCatalog, ModelContext, TaskContext, World
 from hmvlm_bench.contracts import BenchModel, Capability, Task, TaskResult, hide_targets
 from hmvlm_bench.errors import UserError, is_environment_error
+from hmvlm_bench.locking import FileLock, sweep_stale
 from hmvlm_bench.preflight import check_device, check_model_args, check_writable_dir
 from hmvlm_bench.presets import get_preset
 from hmvlm_bench.provenance import git_hash, package_versions
@@ -160,6 +161,7 @@ def run(cfg: RunConfig, regs: Registries, world: World | None = None) -> RunSumm
         fingerprint: str | None = None
         done = len(summary.outcomes)
         try:
+            pending: list[tuple[Task, str, Path]] = []
             for task in tasks:
                 if task.requires not in mcls.capabilities:
                     summary.outcomes.append(PairOutcome(
@@ -169,21 +171,46 @@ def run(cfg: RunConfig, regs: Registries, world: World | None = None) -> RunSumm
                     fingerprint = mcls.fingerprint(mctx)
                 thash = task.task_hash(tctx)
                 path = result_path(cfg.output_dir, mname, task.name)
-                if path.exists():
-                    try:
-                        old = load_result(path)
-                        if old.fingerprint == fingerprint and old.task_hash == thash:
-                            summary.outcomes.append(PairOutcome(mname, task.name, "cached",
-                                                                "up to date", path))
-                            continue
-                    except UserError:
-                        log.warning("recomputing unreadable result %s", path)
-                if model is None:
-                    log.info("loading model %s", mname)
-                    model = mcls(mctx)
-                outcome = _run_pair(cfg, task, model, mname, fingerprint, thash, tctx, preset, mcls,
-                                    mctx)
-                summary.outcomes.append(outcome)
+                if _up_to_date(path, fingerprint, thash, warn=True):
+                    summary.outcomes.append(PairOutcome(mname, task.name, "cached", "up to date", path))
+                    sweep_stale(_pair_lock_path(path))  # left by a run killed after writing
+                    continue
+                pending.append((task, thash, path))
+
+            def compute(task: Task, thash: str, path: Path, lock: FileLock | None) -> None:
+                nonlocal model
+                try:
+                    assert fingerprint is not None
+                    if lock is not None and _up_to_date(path, fingerprint, thash):
+                        summary.outcomes.append(PairOutcome(mname, task.name, "cached",
+                                                            "computed by another run", path))
+                        return
+                    if model is None:
+                        log.info("loading model %s", mname)
+                        model = mcls(mctx)
+                    summary.outcomes.append(_run_pair(cfg, task, model, mname, fingerprint, thash,
+                                                      tctx, preset, mcls, mctx))
+                finally:
+                    if lock is not None:
+                        lock.release()
+
+            # a pair another run is computing into this folder right now is left for last,
+            # then waited for and reused (two runs split the work instead of doubling it)
+            deferred: list[tuple[Task, str, Path, FileLock]] = []
+            for task, thash, path in pending:
+                lock = _pair_lock(path, tctx.world)
+                if lock is not None and not lock.acquire(blocking=False):
+                    log.warning("%s / %s is being computed by another run (process %s) into %s; "
+                                "doing the other pairs first", mname, task.name, lock.holder(),
+                                cfg.output_dir)
+                    deferred.append((task, thash, path, lock))
+                    continue
+                compute(task, thash, path, lock)
+            for task, thash, path, lock in deferred:
+                lock.acquire(on_wait=lambda pid, t=task.name: log.warning(
+                    "waiting for process %s, which is computing %s / %s (lock %s)", pid, mname, t,
+                    lock.path))
+                compute(task, thash, path, lock)
         except UserError:
             raise
         except Exception as exc:  # building/loading this model failed: its pairs fail, others run
@@ -198,7 +225,36 @@ def run(cfg: RunConfig, regs: Registries, world: World | None = None) -> RunSumm
         finally:
             if model is not None:
                 model.close()
+            # the summary lists pairs in task order, whatever order they were computed in
+            order = {t.name: i for i, t in enumerate(tasks)}
+            summary.outcomes[done:] = sorted(summary.outcomes[done:], key=lambda o: order.get(o.task, 0))
     return summary
+
+
+def _up_to_date(path: Path, fingerprint: str, thash: str, warn: bool = False) -> bool:
+    """A result file for this model fingerprint and task hash exists (resume)."""
+    if not path.exists():
+        return False
+    try:
+        old = load_result(path)
+    except UserError:
+        if warn:
+            log.warning("recomputing unreadable result %s", path)
+        return False
+    return old.fingerprint == fingerprint and old.task_hash == thash
+
+
+def _pair_lock_path(result: Path) -> Path:
+    return result.with_name(f".{result.stem}.lock")
+
+
+def _pair_lock(result: Path, world: World) -> FileLock | None:
+    """The lock that keeps two runs from computing one pair into one folder at once. A
+    multi-process (`accelerate launch`) run takes none: its ranks compute each pair together,
+    and one rank waiting on a lock while the others enter the task would deadlock them."""
+    if world.size > 1:
+        return None
+    return FileLock(_pair_lock_path(result), remove=True)
 
 
 def _model_context(cfg: RunConfig, preset: Any, data: DataCatalog, artifacts: ArtifactStore,
