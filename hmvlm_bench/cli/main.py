@@ -130,8 +130,12 @@ def run(
     if summary.by_status("computed") or summary.by_status("cached"):
         from hmvlm_bench.reporting.leaderboard import write_markdown_leaderboard
 
-        lb = write_markdown_leaderboard(out, report_dir or out)
-        console.print(f"leaderboard: {lb}")
+        try:
+            lb = write_markdown_leaderboard(out, report_dir or out)
+            console.print(f"leaderboard: {lb}")
+        except UserError as exc:  # e.g. older results of another preset in this folder: the
+            # run itself succeeded, its results are written; only the board cannot rank them
+            console.print(f"leaderboard not written: {exc}", markup=False, highlight=False)
     if not summary.ok:
         raise typer.Exit(1)
 

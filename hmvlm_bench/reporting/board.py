@@ -12,6 +12,7 @@ from typing import Any
 from hmvlm_bench.reporting.spec import (ARROWS, LeaderboardSpec, MetricDisplay, PublishedBlock,
                                         TaskDisplay, better_from_flag, format_number, load_published,
                                         load_spec)
+from hmvlm_bench.reporting.comparable import require_comparable
 from hmvlm_bench.results import MetricRecord, ResultFile, iter_results
 
 # A measured result may be ranked with published rows only on the official data+evaluator.
@@ -252,6 +253,7 @@ def build_board(results_dir: Path, spec_path: Path | None = None,
 
             proto = tname.split("@", 1)[1]
             disp = replace(disp, name=tname, display=f"{disp.display} [{proto} protocol]")
+        require_comparable(rs, tname, "rank results in one column")
         cells = {(r.model, k): v for r in rs for k, v in r.metrics.items()}
         disp, quiet_note = _drop_all_zero(disp, [r.metrics.get(m.name) for r in rs for m in disp.metrics
                                                  if m.name in QUIET_IF_ZERO])

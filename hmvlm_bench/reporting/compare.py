@@ -28,6 +28,7 @@ from hmvlm_bench.errors import UserError, did_you_mean
 from hmvlm_bench.metrics.stats import (bootstrap_ci, holm_correction, paired_bootstrap_test,
                                        welch_t_test)
 from hmvlm_bench.reporting.board import arrow
+from hmvlm_bench.reporting.comparable import require_comparable
 from hmvlm_bench.reporting.latex import tex_escape
 from hmvlm_bench.reporting.spec import better_from_flag, format_number, load_spec
 from hmvlm_bench.results import ResultFile, iter_results, load_samples
@@ -257,6 +258,10 @@ def compare_rows(results_dir: Path, baseline: str, variants: list[str] | None = 
         metric_order = [m for m in known if m in base.metrics] + sorted(m for m in base.metrics if m not in known)
         main = (tspec.main_metric if tspec and tspec.main_metric in base.metrics else base.main_metric)
         metric_order.sort(key=lambda m: m != main)
+        # every row a test of this task may touch (each side's training seeds included)
+        require_comparable([by[(m, task)] for g in [base_group, *(group_of[v] for v in variants)]
+                            for m in members[g] if (m, task) in by], task,
+                           f"compare with baseline '{baseline}'")
         for variant in variants:
             var = by.get((variant, task))
             if var is None:
