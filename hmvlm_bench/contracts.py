@@ -242,7 +242,7 @@ class Task(ABC):
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         self.options = dict(options or {})
-        # option names the task has looked up (tasks/common.option records them): after
+        # option names the task has looked up (hmvlm_bench.taskkit.option records them): after
         # `config(ctx)`, a given option outside this set is a typo (`--task-option`)
         self.options_read: set[str] = {"dataset"}
 

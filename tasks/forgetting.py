@@ -57,7 +57,7 @@ class Forgetting(Task):
     dataset_name = "lm_eval_offline"
 
     def suites(self) -> list[str]:
-        self.options_read.add("suites")  # read here, not through tasks.common.option
+        self.options_read.add("suites")  # read here, not through taskkit.option
         suites = list(self.options.get("suites", SUITE_METRICS))
         unknown = [s for s in suites if s not in SUITE_METRICS]
         if unknown:

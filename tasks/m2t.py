@@ -32,9 +32,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from hmvlm_bench import taskkit as kit
 from hmvlm_bench.contracts import CaptionRequest, Capability, MetricSpec, TaskResult
 from hmvlm_bench.seeding import derive_seed
-from tasks import common as C
 from tasks import protocols as P
 
 M2T_METRICS: tuple[MetricSpec, ...] = (
@@ -55,7 +55,7 @@ BERTSCORE_NOTE = ("BERTScore-F1 x100 with local all-MiniLM-L6-v2 (6 layers, idf 
                   "no baseline rescaling); MotionGPT reports rescaled roberta-large")
 
 
-class M2TTask(C.EvaluatedSplitTask):
+class M2TTask(kit.EvaluatedSplitTask):
     name: ClassVar[str] = "m2t"
     version: ClassVar[int] = 1
     requires: ClassVar[Capability] = Capability.CAPTION_MOTION
@@ -71,19 +71,14 @@ class M2TTask(C.EvaluatedSplitTask):
             "dataset": dataset,
             "split": self.split,
             "limit": ctx.eval_limit,
-            "replications": C.int_option(self, ctx, "replications", ctx.preset.replications, 1),
-            "bertscore": C.bool_option(self, ctx, "bertscore", True),
-            "protocol": C.protocol_option(self, ctx, dataset, self.split),
+            "replications": kit.replications(self, ctx),
+            "bertscore": kit.bool_option(self, ctx, "bertscore", True),
+            "protocol": kit.protocol_option(self, ctx, dataset, self.split),
         }
 
-    def config(self, ctx) -> dict[str, Any]:
-        s = C.hashed_settings(self._settings(ctx))
-        return {"name": self.name, "version": self.version, **s,
-                "evaluator": C.evaluator_info(ctx.evaluator(s["dataset"])), "options": self.options}
-
     def preflight(self, ctx) -> list[str]:
-        missing = C.evaluator_preflight(self, ctx)
-        problem = C.guo_tagger_problem(self, ctx)
+        missing = super().preflight(ctx)
+        problem = kit.guo_tagger_problem(self, ctx)
         if problem:
             missing.append(problem)
         return missing
@@ -92,10 +87,8 @@ class M2TTask(C.EvaluatedSplitTask):
         from hmvlm_bench.metrics.text import caption_metrics, tokenize
 
         s = self._settings(ctx)
-        ds = C.load_split(ctx, s["dataset"], self.split)
         ev = ctx.evaluator(s["dataset"])
-        idx = C.select_subset(ds.ids, s["limit"])
-        items = [ds[i] for i in ctx.track(idx, f"{self.name}: load", total=len(idx))]
+        ds, items = self._items(ctx, s)
         guo = s["protocol"] == P.GUO
         crops: list[tuple[int, int]] = []
         ref_caps = []  # the caption whose evaluator embedding is the "real" row
@@ -115,24 +108,24 @@ class M2TTask(C.EvaluatedSplitTask):
             refs = [[c.text for c in it.captions] for it in items]
         reqs = [CaptionRequest(sample_id=it.id, dataset=s["dataset"], features=m,
                                seed=derive_seed(ctx.seed, it.id), target=r) for it, m, r in zip(items, motions, refs)]
-        preds = C.call_model(model.caption_motion, reqs, ctx, self.name)
+        preds = kit.call_model(model.caption_motion, reqs, ctx, self.name)
 
         texts: list[str] = []
         for it, p in zip(items, preds):
-            v = C.pred_value(p)
+            v = kit.pred_value(p)
             if not isinstance(v, str):
-                raise C.ModelOutputError(f"{self.name}: sample {it.id}: caption must be a str, got {type(v).__name__}")
+                raise kit.ModelOutputError(f"{self.name}: sample {it.id}: caption must be a str, got {type(v).__name__}")
             texts.append(v.strip())
         n_empty = sum(1 for t in texts if not t)  # scored (as 0), never dropped
-        proto = C.MatchingProtocol.for_n(len(items))
+        proto = kit.MatchingProtocol.for_n(len(items))
 
-        gen_emb = C.embed_texts(ev, texts)  # no tokens: an evaluator that needs POS tags tags them
-        motion_emb = C.embed_motions(ev, ds, motions)
-        ref_emb = C.embed_texts(ev, [c.text for c in ref_caps], [c.tokens for c in ref_caps])
+        gen_emb = kit.embed_texts(ev, texts)  # no tokens: an evaluator that needs POS tags tags them
+        motion_emb = kit.embed_motions(ev, ds, motions)
+        ref_emb = kit.embed_texts(ev, [c.text for c in ref_caps], [c.tokens for c in ref_caps])
         seed = derive_seed(ctx.seed, self.name, "replications")
-        rows = C.replicated_matching(gen_emb, motion_emb, s["replications"], seed, proto.batch_size)
-        metrics = {k: C.summary_metric(v, k != "mm_dist") for k, v in rows.items()}
-        ref_rows = C.replicated_matching(ref_emb, motion_emb, s["replications"], seed, proto.batch_size)
+        rows = kit.replicated_matching(gen_emb, motion_emb, s["replications"], seed, proto.batch_size)
+        metrics = {k: kit.summary_metric(v, k != "mm_dist") for k, v in rows.items()}
+        ref_rows = kit.replicated_matching(ref_emb, motion_emb, s["replications"], seed, proto.batch_size)
 
         # The oracle answers with a reference caption; scoring it against itself would read
         # 100 everywhere. It is scored against the other references (human agreement, as the
@@ -143,12 +136,12 @@ class M2TTask(C.EvaluatedSplitTask):
                                cider_tokenizer=P.whitespace_tokens if guo else None)
         for k, v in text.items():
             if k in _TEXT_NAMES:
-                metrics[_TEXT_NAMES[k]] = C.point_metric(100.0 * v, True, len(items))
-        metrics["caption_length"] = C.point_metric(text["length"], None, len(items))
+                metrics[_TEXT_NAMES[k]] = kit.point_metric(100.0 * v, True, len(items))
+        metrics["caption_length"] = kit.point_metric(text["length"], None, len(items))
 
         dist = np.linalg.norm(gen_emb - motion_emb, axis=1)
         samples = [{"id": it.id, "caption": t, "references": r, "length": it.length,
-                    "caption_motion_distance": C.rounded(d), "n_words": len(tokenize(t)),
+                    "caption_motion_distance": kit.rounded(d), "n_words": len(tokenize(t)),
                     **({"crop": [a, n]} if guo else {})}
                    for it, t, r, d, (a, n) in zip(items, texts, refs, dist, crops)]
         if guo:
@@ -164,11 +157,11 @@ class M2TTask(C.EvaluatedSplitTask):
                            f"oracle row: each reference caption scored against the motion's other captions ({ref_note})"),
             "motion": ("the reference evaluation crop (random offset, multiple of 4 frames, one unit shorter "
                        "with probability 1/3)" if guo else "the whole clip"),
-            "reference_r_precision_top3": C.rounded(float(np.mean(ref_rows["r_precision_top3"]))),
-            "reference_mm_dist": C.rounded(float(np.mean(ref_rows["mm_dist"]))),
+            "reference_r_precision_top3": kit.rounded(float(np.mean(ref_rows["r_precision_top3"]))),
+            "reference_mm_dist": kit.rounded(float(np.mean(ref_rows["mm_dist"]))),
             "n_empty": n_empty,
             **proto.as_dict(),
         }
         return TaskResult(metrics=metrics, n_samples=len(items), samples=samples, extra=extra,
-                          dataset=C.dataset_info(ds, s["dataset"], self.split, len(items), s["limit"]),
-                          evaluator=C.evaluator_info(ev))
+                          dataset=kit.dataset_info(ds, s["dataset"], self.split, len(items), s["limit"]),
+                          evaluator=kit.evaluator_info(ev))

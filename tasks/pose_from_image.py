@@ -15,7 +15,7 @@ file (`--data h36m=FILE.npz`, `--data 3dpw=FILE.npz`; images under the file's fo
 mid-hip centring. Hidden from `--tasks all` (they need licensed data).
 
 Failures: a prediction that is not (22, 3) is a model bug (ModelOutputError); NaN/inf
-marks the sample failed (see tasks/common.py).
+marks the sample failed (see hmvlm_bench/taskkit.py).
 """
 from __future__ import annotations
 
@@ -25,10 +25,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from hmvlm_bench import taskkit as kit
 from hmvlm_bench.contracts import Capability, MetricSpec, PoseRequest, Task, TaskResult, stable_hash
 from hmvlm_bench.errors import UserError
 from hmvlm_bench.seeding import derive_seed
-from tasks import common as C
 
 POSE_METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("mpjpe", False, "MPJPE", "mm"),
@@ -40,9 +40,9 @@ PELVIS = 0  # SMPL-22 root joint
 
 
 def _check_pose(value: Any, sample_id: str) -> tuple[np.ndarray | None, str | None]:
-    arr = C.as_array(value, f"sample {sample_id}")
+    arr = kit.as_array(value, f"sample {sample_id}")
     if arr.shape != (22, 3):
-        raise C.ModelOutputError(f"sample {sample_id}: pose has shape {arr.shape}, expected (22, 3)")
+        raise kit.ModelOutputError(f"sample {sample_id}: pose has shape {arr.shape}, expected (22, 3)")
     if not np.isfinite(arr).all():
         return None, "non-finite joints"
     return arr, None
@@ -57,13 +57,13 @@ def _score(task: Task, ctx, ids: list[str], preds: list[Any], gts: np.ndarray, t
     failed: dict[str, str] = {}
     kept_pred, kept = [], []
     for i, (sid, p) in enumerate(zip(ids, preds)):
-        arr, why = _check_pose(C.pred_value(p), sid)
+        arr, why = _check_pose(kit.pred_value(p), sid)
         if why is not None:
             failed[sid] = why
             continue
         kept_pred.append(to_eval(arr))
         kept.append(i)
-    C.enforce_failure_budget(task.name, failed, len(ids), max_rate)
+    kit.enforce_failure_budget(task.name, failed, len(ids), max_rate)
     pred = np.stack(kept_pred)
     gt = gts[kept]
     if hips_centre is not None:
@@ -77,19 +77,19 @@ def _score(task: Task, ctx, ids: list[str], preds: list[Any], gts: np.ndarray, t
         "pck": pck(pred, gt, PCK_THRESHOLD_MM, root_align=align, root=PELVIS),
     }
     seed = derive_seed(ctx.seed, task.name, "bootstrap")
-    metrics: dict[str, Any] = {k: C.bootstrap_metric(v, k == "pck", seed) for k, v in per.items()}
-    metrics["failure_rate"] = C.point_metric(len(failed) / len(ids), False, len(ids))
+    metrics: dict[str, Any] = {k: kit.bootstrap_metric(v, k == "pck", seed) for k, v in per.items()}
+    metrics["failure_rate"] = kit.point_metric(len(failed) / len(ids), False, len(ids))
     samples = []
     pos = {i: k for k, i in enumerate(kept)}
     for i, sid in enumerate(ids):
         row: dict[str, Any] = {"id": sid, "failed": failed.get(sid)}
         if i in pos:
-            row.update({k: C.rounded(v[pos[i]], 3) for k, v in per.items()})
+            row.update({k: kit.rounded(v[pos[i]], 3) for k, v in per.items()})
         samples.append(row)
     return metrics, samples, failed
 
 
-class PoseFromImageTask(C.SplitTask):
+class PoseFromImageTask(kit.SplitTask):
     name: ClassVar[str] = "pose_from_image"
     version: ClassVar[int] = 1
     requires: ClassVar[Capability] = Capability.ESTIMATE_POSE
@@ -101,18 +101,15 @@ class PoseFromImageTask(C.SplitTask):
 
     def _settings(self, ctx) -> dict[str, Any]:
         return {"dataset": self.dataset(ctx), "split": self.split, "limit": ctx.eval_limit,
-                "max_failure_rate": C.float_option(self, ctx, "max_failure_rate", C.DEFAULT_MAX_FAILURE_RATE),
+                "max_failure_rate": kit.max_failure_rate(self, ctx),
                 "frame_choice": "derive_seed(seed, 'frame', id) % T", "camera": "sample_camera(derive_seed(seed, 'camera', id))"}
-
-    def config(self, ctx) -> dict[str, Any]:
-        return {"name": self.name, "version": self.version, **self._settings(ctx), "options": self.options}
 
     def evaluate(self, model, ctx) -> TaskResult:
         from hmvlm_bench.motion.features import features_to_joints
 
         s = self._settings(ctx)
-        ds = C.load_split(ctx, s["dataset"], self.split)
-        idx = C.select_subset(ds.ids, s["limit"])
+        ds = self._dataset(ctx, s)
+        idx = kit.select_subset(ds.ids, s["limit"])
         reqs, gts, frames = [], [], []
         for i in ctx.track(idx, f"{self.name}: render", total=len(idx)):
             item = ds[i]
@@ -125,7 +122,7 @@ class PoseFromImageTask(C.SplitTask):
                                     seed=derive_seed(ctx.seed, item.id), target=joints.astype(np.float32)))
             gts.append(joints)
             frames.append(int(frame))
-        preds = C.call_model(model.estimate_pose, reqs, ctx, self.name)
+        preds = kit.call_model(model.estimate_pose, reqs, ctx, self.name)
         metrics, samples, failed = _score(self, ctx, [r.sample_id for r in reqs], preds, np.stack(gts),
                                           lambda a: a, None, s["max_failure_rate"])
         for row, f in zip(samples, frames):
@@ -134,7 +131,7 @@ class PoseFromImageTask(C.SplitTask):
                  "alignment": "pelvis (joint 0) for MPJPE/PCK; similarity Procrustes for PA-MPJPE",
                  "ci": "percentile bootstrap over samples (2000 resamples)"}
         return TaskResult(metrics=metrics, n_samples=len(reqs), samples=samples, extra=extra,
-                          dataset=C.dataset_info(ds, s["dataset"], self.split, len(reqs), s["limit"]))
+                          dataset=kit.dataset_info(ds, s["dataset"], self.split, len(reqs), s["limit"]))
 
 
 def render_image(joints: np.ndarray, seed: int) -> tuple[np.ndarray, float]:
@@ -156,7 +153,7 @@ def camera_heading_frame(joints: np.ndarray, yaw: float) -> np.ndarray:
     return joints @ rot.T
 
 
-class PoseFileTask(Task):
+class PoseFileTask(kit.SettingsTask):
     """Pose estimation on a Human3.6M / 3DPW evaluation file (ChatPose protocol)."""
 
     name: ClassVar[str] = "pose_from_image_h36m"
@@ -166,6 +163,7 @@ class PoseFileTask(Task):
     main_metric: ClassVar[str] = "pa_mpjpe"
     description: ClassVar[str] = "3D pose on a Human3.6M evaluation file (ChatPose protocol, 14 LSP joints)"
     dataset_name: ClassVar[str] = "h36m"
+    unhashed_settings: ClassVar[tuple[str, ...]] = ("image_root",)  # where images are, not what they are
 
     def _path(self, ctx) -> Path:
         path = ctx.data.paths.get(self.dataset_name)
@@ -178,14 +176,10 @@ class PoseFileTask(Task):
 
     def _settings(self, ctx) -> dict[str, Any]:
         return {"dataset": self.dataset_name, "limit": ctx.eval_limit,
-                "layout": C.option(self, ctx, "layout", None), "unit": C.option(self, ctx, "unit", None),
-                "image_root": C.option(self, ctx, "image_root", None),
-                "max_failure_rate": C.float_option(self, ctx, "max_failure_rate", C.DEFAULT_MAX_FAILURE_RATE),
+                "layout": kit.option(self, ctx, "layout", None), "unit": kit.option(self, ctx, "unit", None),
+                "image_root": kit.option(self, ctx, "image_root", None),
+                "max_failure_rate": kit.max_failure_rate(self, ctx),
                 "joints": "14 LSP joints, mid-hip centred (SPIN/ChatPose)"}
-
-    def config(self, ctx) -> dict[str, Any]:
-        s = {k: v for k, v in self._settings(ctx).items() if k != "image_root"}
-        return {"name": self.name, "version": self.version, **s, "options": self.options}
 
     def _file_hash(self, ctx) -> str:
         from tasks.pose_formats import resolve_eval_file
@@ -206,13 +200,13 @@ class PoseFileTask(Task):
         s = self._settings(ctx)
         data = load_pose_eval_file(self._path(ctx), s["image_root"], s["layout"], s["unit"])
         ids = [f"{i}:{n}" for i, n in enumerate(data.imgnames)]
-        idx = C.select_subset(ids, s["limit"])
+        idx = kit.select_subset(ids, s["limit"])
         lsp = data.layout == "lsp14"
         reqs = [PoseRequest(sample_id=ids[i], dataset=self.dataset_name, image=data.load_image(i),
                             seed=derive_seed(ctx.seed, ids[i]),
                             target=(as_smpl22(data.joints[i]) if lsp else data.joints[i]).astype(np.float32))
                 for i in ctx.track(idx, f"{self.name}: images", total=len(idx))]
-        preds = C.call_model(model.estimate_pose, reqs, ctx, self.name)
+        preds = kit.call_model(model.estimate_pose, reqs, ctx, self.name)
         metrics, samples, failed = _score(
             self, ctx, [r.sample_id for r in reqs], preds, data.joints[idx],
             (lambda a: a[list(LSP_FROM_SMPL22)]) if lsp else (lambda a: a),

@@ -31,27 +31,13 @@ import random
 from typing import Sequence
 
 from hmvlm_bench.errors import UserError
-
-BENCH, GUO = "bench", "guo"
-PROTOCOLS: tuple[str, ...] = (BENCH, GUO)
-# dataset kinds whose published numbers follow Guo et al.'s protocol
-GUO_KINDS = frozenset({"humanml3d", "kit"})
+# the protocol names and their defaults live in the core task kit (option `protocol`)
+from hmvlm_bench.taskkit import BENCH, GUO, GUO_KINDS, PROTOCOLS, check_protocol, default_protocol  # noqa: F401
 # Guo et al. options: unit_length 4 (both datasets); the 'double' crop applies when
 # unit_length < 10 (data/dataset.py Text2MotionDatasetV2.__getitem__)
 UNIT_LENGTH = 4
 # MotionGPT dataset_t2m_eval.py / TM2T: number of references per item for m2t
 M2T_REFERENCES = 3
-
-
-def default_protocol(dataset_kind: str) -> str:
-    return GUO if dataset_kind in GUO_KINDS else BENCH
-
-
-def check_protocol(task_name: str, value: object) -> str:
-    text = str(value).strip().lower()
-    if text not in PROTOCOLS:
-        raise UserError(f"{task_name}: option 'protocol' must be one of {', '.join(PROTOCOLS)}, got {value!r}")
-    return text
 
 
 def guo_crop(length: int, rng: random.Random, unit: int = UNIT_LENGTH) -> tuple[int, int]:

@@ -27,11 +27,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from hmvlm_bench.contracts import Capability, MetricSpec, Task, TaskResult, TokenizeRequest, stable_hash
+from hmvlm_bench import taskkit as kit
+from hmvlm_bench.contracts import Capability, MetricSpec, TaskResult, TokenizeRequest
 from hmvlm_bench.errors import UserError
 from hmvlm_bench.motion.skeleton import BODY_PARTS, FEATURE_DIM, PART_NAMES
 from hmvlm_bench.seeding import derive_seed
-from tasks import common as C
 
 MAX_CROP = 8  # two motion tokens at temporal downsampling l = 4
 
@@ -65,13 +65,13 @@ def codebook_stats(codes: list[np.ndarray], size: int | None) -> list[dict[str, 
         p = counts / counts.sum()
         used = int(counts.size)
         if size is not None and allc[:, s].max() >= size:
-            raise C.ModelOutputError(f"code {int(allc[:, s].max())} out of range for codebook_size {size}")
-        out.append({"used": used, "size": size, "usage": None if not size else C.rounded(used / size),
-                    "perplexity": C.rounded(float(np.exp(-(p * np.log(p)).sum())))})
+            raise kit.ModelOutputError(f"code {int(allc[:, s].max())} out of range for codebook_size {size}")
+        out.append({"used": used, "size": size, "usage": None if not size else kit.rounded(used / size),
+                    "perplexity": kit.rounded(float(np.exp(-(p * np.log(p)).sum())))})
     return out
 
 
-class ReconstructionTask(Task):
+class ReconstructionTask(kit.SplitTask):
     name: ClassVar[str] = "reconstruction"
     version: ClassVar[int] = 1
     requires: ClassVar[Capability] = Capability.TOKENIZE_MOTION
@@ -84,13 +84,10 @@ class ReconstructionTask(Task):
 
     # ------------------------------------------------------------------ settings
     def _settings(self, ctx) -> dict[str, Any]:
-        return {"dataset": self.dataset(ctx), "split": str(C.option(self, ctx, "split", self.split)),
-                "limit": ctx.eval_limit, "fid": C.bool_option(self, ctx, "fid", self.default_fid),
-                "max_crop": C.int_option(self, ctx, "max_crop", MAX_CROP, 0),
-                "max_failure_rate": C.float_option(self, ctx, "max_failure_rate", C.DEFAULT_MAX_FAILURE_RATE)}
-
-    def _dataset(self, ctx, s):
-        return C.load_split(ctx, s["dataset"], s["split"])
+        return {"dataset": self.dataset(ctx), "split": str(kit.option(self, ctx, "split", self.split)),
+                "limit": ctx.eval_limit, "fid": kit.bool_option(self, ctx, "fid", self.default_fid),
+                "max_crop": kit.int_option(self, ctx, "max_crop", MAX_CROP, 0),
+                "max_failure_rate": kit.max_failure_rate(self, ctx)}
 
     def _evaluator(self, ctx, s) -> tuple[Any | None, str | None]:
         if not s["fid"]:
@@ -100,33 +97,25 @@ class ReconstructionTask(Task):
         except (UserError, ImportError) as exc:
             return None, f"unavailable: {exc}"
 
-    def config(self, ctx) -> dict[str, Any]:
-        s = self._settings(ctx)
+    def config_extra(self, ctx, s) -> dict[str, Any]:
         ev, _ = self._evaluator(ctx, s)
-        return {"name": self.name, "version": self.version, **s,
-                "evaluator": C.evaluator_info(ev) if ev is not None else None, "options": self.options}
-
-    def task_hash(self, ctx) -> str:
-        s = self._settings(ctx)
-        return stable_hash({"config": self.config(ctx), "data": self._dataset(ctx, s).dataset_hash()})
+        return {"evaluator": kit.evaluator_info(ev) if ev is not None else None}
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, model, ctx) -> TaskResult:
         s = self._settings(ctx)
-        ds = self._dataset(ctx, s)
-        idx = C.select_subset(ds.ids, s["limit"])
-        items = [ds[i] for i in ctx.track(idx, f"{self.name}: load", total=len(idx))]
+        ds, items = self._items(ctx, s)
         normed = [ds.normalize(it.features).astype(np.float32) for it in items]
         reqs = [TokenizeRequest(sample_id=it.id, dataset=s["dataset"], features=x,
                                 seed=derive_seed(ctx.seed, it.id), target=x) for it, x in zip(items, normed)]
-        preds = C.call_model(model.reconstruct_motion, reqs, ctx, self.name)
+        preds = kit.call_model(model.reconstruct_motion, reqs, ctx, self.name)
 
         dim = ds.spec.feature_dim
         failed: dict[str, str] = {}
         recs: list[np.ndarray | None] = []
         cropped = 0
         for it, x, p in zip(items, normed, preds):
-            arr, why = C.check_motion(C.pred_value(p), dim, it.id, min_len=max(1, len(x) - s["max_crop"]))
+            arr, why = kit.check_motion(kit.pred_value(p), dim, it.id, min_len=max(1, len(x) - s["max_crop"]))
             if why is not None:
                 failed[it.id] = why
                 recs.append(None)
@@ -134,14 +123,14 @@ class ReconstructionTask(Task):
             n = min(len(x), len(arr))
             cropped += len(x) - n
             recs.append(arr[:n])
-        C.enforce_failure_budget(self.name, failed, len(items), s["max_failure_rate"])
+        kit.enforce_failure_budget(self.name, failed, len(items), s["max_failure_rate"])
         ok = [i for i, r in enumerate(recs) if r is not None]
 
         per = self._per_sample_errors([normed[i][: len(recs[i])] for i in ok], [recs[i] for i in ok], ds,
                                       dim == FEATURE_DIM)
         seed = derive_seed(ctx.seed, self.name, "bootstrap")
-        metrics = {k: C.bootstrap_metric(v, False, seed) for k, v in per.items()}
-        metrics["failure_rate"] = C.point_metric(len(failed) / len(items), False, len(items))
+        metrics = {k: kit.bootstrap_metric(v, False, seed) for k, v in per.items()}
+        metrics["failure_rate"] = kit.point_metric(len(failed) / len(items), False, len(items))
         extra: dict[str, Any] = {"cropped_frames": cropped, "n_failed": len(failed),
                                  "mse_space": "normalised features (dataset Mean/Std)",
                                  "mpjpe": "pelvis-aligned per frame, joints from features_to_joints"
@@ -152,8 +141,8 @@ class ReconstructionTask(Task):
             extra["codebooks"] = books
             usage = [b["usage"] for b in books.values() if b["usage"] is not None]
             if usage:
-                metrics["codebook_usage"] = C.point_metric(float(np.mean(usage)), True)
-            metrics["codebook_perplexity"] = C.point_metric(
+                metrics["codebook_usage"] = kit.point_metric(float(np.mean(usage)), True)
+            metrics["codebook_perplexity"] = kit.point_metric(
                 float(np.mean([b["perplexity"] for b in books.values()])), True)
 
         ev, why = self._evaluator(ctx, s)
@@ -161,11 +150,11 @@ class ReconstructionTask(Task):
         if ev is not None and len(ok) >= 2:
             from hmvlm_bench.metrics.motion import fid
 
-            real = C.embed_motions(ev, ds, [items[i].features[: len(recs[i])] for i in ok])
-            fake = C.embed_motions(ev, ds, [ds.denormalize(recs[i]) for i in ok])
+            real = kit.embed_motions(ev, ds, [items[i].features[: len(recs[i])] for i in ok])
+            fake = kit.embed_motions(ev, ds, [ds.denormalize(recs[i]) for i in ok])
             value = fid(real, fake)
-            metrics["fid"] = C.point_metric(max(0.0, value), False, len(ok))  # round-off below 0
-            evaluator = C.evaluator_info(ev)
+            metrics["fid"] = kit.point_metric(max(0.0, value), False, len(ok))  # round-off below 0
+            evaluator = kit.evaluator_info(ev)
         else:
             extra["fid"] = why or "needs >= 2 samples"
 
@@ -176,10 +165,10 @@ class ReconstructionTask(Task):
             row: dict[str, Any] = {"id": it.id, "length": it.length, "failed": failed.get(it.id)}
             if i in pos:
                 row["reconstructed_length"] = int(len(recs[i]))
-                row.update({k: C.rounded(per[k][pos[i]]) for k in keys if k in ("mse", "mpjpe")})
+                row.update({k: kit.rounded(per[k][pos[i]]) for k in keys if k in ("mse", "mpjpe")})
             samples.append(row)
         return TaskResult(metrics=metrics, n_samples=len(items), samples=samples, extra=extra,
-                          dataset=C.dataset_info(ds, s["dataset"], s["split"], len(items), s["limit"]),
+                          dataset=kit.dataset_info(ds, s["dataset"], s["split"], len(items), s["limit"]),
                           evaluator=evaluator)
 
     @staticmethod
@@ -211,21 +200,21 @@ class ReconstructionTask(Task):
 
     @staticmethod
     def _codebooks(preds: list[Any]) -> dict[str, dict[str, Any]] | None:
-        infos = [C.pred_info(p) for p in preds]
+        infos = [kit.pred_info(p) for p in preds]
         if not infos or any("codes" not in i for i in infos):
             return None
         codes = []
         for i in infos:
-            c = np.asarray(C.as_array(i["codes"], "codes"))
+            c = np.asarray(kit.as_array(i["codes"], "codes"))
             codes.append(c.reshape(-1, 1) if c.ndim == 1 else c.reshape(c.shape[0], -1))
         if len({c.shape[1] for c in codes}) != 1:
-            raise C.ModelOutputError("codes differ in stream count between samples")
+            raise kit.ModelOutputError("codes differ in stream count between samples")
         size = infos[0].get("codebook_size")
         stats = codebook_stats(codes, int(size) if size else None)
         names = infos[0].get("streams") or (list(PART_NAMES) if len(stats) == len(PART_NAMES) else None)
         names = list(names) if names else [f"stream{s}" for s in range(len(stats))]
         if len(names) != len(stats):
-            raise C.ModelOutputError(f"info['streams'] names {len(names)} streams, codes have {len(stats)}")
+            raise kit.ModelOutputError(f"info['streams'] names {len(names)} streams, codes have {len(stats)}")
         return dict(zip(names, stats))
 
 

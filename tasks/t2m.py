@@ -36,10 +36,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from hmvlm_bench import taskkit as kit
 from hmvlm_bench.contracts import Capability, MetricSpec, MetricValue, MotionRequest, TaskResult
 from hmvlm_bench.errors import UserError
 from hmvlm_bench.seeding import derive_seed
-from tasks import common as C
 from tasks import protocols as P
 
 T2M_METRICS: tuple[MetricSpec, ...] = (
@@ -61,7 +61,7 @@ MM_TEXTS, MM_GENERATIONS, MM_PAIRS = 100, 30, 10
 HINT_FRAMES = 4
 
 
-class T2MTask(C.EvaluatedSplitTask):
+class T2MTask(kit.EvaluatedSplitTask):
     name: ClassVar[str] = "t2m"
     version: ClassVar[int] = 1
     requires: ClassVar[Capability] = Capability.GENERATE_MOTION
@@ -74,31 +74,31 @@ class T2MTask(C.EvaluatedSplitTask):
 
     # ------------------------------------------------------------------ settings
     def _settings(self, ctx) -> dict[str, Any]:
-        mm = C.bool_option(self, ctx, "multimodality", False)
+        mm = kit.bool_option(self, ctx, "multimodality", False)
         dataset = self.dataset(ctx)
-        protocol = C.protocol_option(self, ctx, dataset, self.split)
+        protocol = kit.protocol_option(self, ctx, dataset, self.split)
         out: dict[str, Any] = {
             "dataset": dataset,
             "split": self.split,
             "variant": self.variant,
             "limit": ctx.eval_limit,
-            "replications": C.int_option(self, ctx, "replications", ctx.preset.replications, 1),
-            "regenerate": C.bool_option(self, ctx, "regenerate", False),
-            "max_failure_rate": C.float_option(self, ctx, "max_failure_rate", C.DEFAULT_MAX_FAILURE_RATE),
+            "replications": kit.replications(self, ctx),
+            "regenerate": kit.bool_option(self, ctx, "regenerate", False),
+            "max_failure_rate": kit.max_failure_rate(self, ctx),
             "multimodality": mm,
             "protocol": protocol,
         }
         if protocol == P.GUO:
             out["regenerate"] = True  # captions and crops change every replication
         if mm:
-            out["mm_texts"] = C.int_option(self, ctx, "mm_texts", MM_TEXTS, 1)
-            out["mm_generations"] = C.int_option(self, ctx, "mm_generations", MM_GENERATIONS, 2)
-            out["mm_pairs"] = C.int_option(self, ctx, "mm_pairs", MM_PAIRS, 1)
+            out["mm_texts"] = kit.int_option(self, ctx, "mm_texts", MM_TEXTS, 1)
+            out["mm_generations"] = kit.int_option(self, ctx, "mm_generations", MM_GENERATIONS, 2)
+            out["mm_pairs"] = kit.int_option(self, ctx, "mm_pairs", MM_PAIRS, 1)
             if out["mm_pairs"] >= out["mm_generations"]:
                 raise UserError(f"{self.name}: mm_pairs ({out['mm_pairs']}) must be < mm_generations "
                                 f"({out['mm_generations']})")
             if protocol == P.GUO:
-                how = str(C.option(self, ctx, "mm_length", "estimator")).strip().lower()
+                how = str(kit.option(self, ctx, "mm_length", "estimator")).strip().lower()
                 if how not in ("estimator", "gt"):
                     raise UserError(f"{self.name}: option 'mm_length' must be estimator or gt, got {how!r}")
                 out["mm_length"] = how
@@ -125,21 +125,13 @@ class T2MTask(C.EvaluatedSplitTask):
         root = ctx.evaluator_paths.get(dataset)
         return None if root is None else length_estimator_path(root, dataset)
 
-    def config(self, ctx) -> dict[str, Any]:
-        s = C.hashed_settings(self._settings(ctx))
-        ev = ctx.evaluator(s["dataset"])
-        return {"name": self.name, "version": self.version, **s,
-                "evaluator": C.evaluator_info(ev), "options": self.options}
-
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, model, ctx) -> TaskResult:
         s = self._settings(ctx)
         if s["protocol"] == P.GUO:
             return self._evaluate_guo(model, ctx, s)
-        ds = C.load_split(ctx, s["dataset"], self.split)
         ev = ctx.evaluator(s["dataset"])
-        idx = C.select_subset(ds.ids, s["limit"])
-        items = [ds[i] for i in ctx.track(idx, f"{self.name}: load", total=len(idx))]
+        ds, items = self._items(ctx, s)
         captions = [random.Random(derive_seed(ctx.seed, "caption", it.id)).choice(it.captions) for it in items]
 
         reps = s["replications"]
@@ -149,7 +141,7 @@ class T2MTask(C.EvaluatedSplitTask):
             reqs = [self._request(it, cap, s["dataset"], derive_seed(ctx.seed, it.id) if r == 0 else
                                   derive_seed(ctx.seed, it.id, "round", r))
                     for it, cap in zip(items, captions)]
-            gens.append(C.call_model(model.generate_motion, reqs, ctx, self.name))
+            gens.append(kit.call_model(model.generate_motion, reqs, ctx, self.name))
 
         dim = ds.spec.feature_dim
         failed: dict[str, str] = {}
@@ -158,24 +150,24 @@ class T2MTask(C.EvaluatedSplitTask):
         for preds in gens:
             row: list[np.ndarray | None] = []
             for it, p in zip(items, preds):
-                arr, why = C.check_motion(C.pred_value(p), dim, it.id, min_len=4)
+                arr, why = kit.check_motion(kit.pred_value(p), dim, it.id, min_len=4)
                 if why is not None:
                     failed.setdefault(it.id, why)
                 elif arr.shape[0] != it.length:
                     mismatch += 1
                 row.append(arr)
             motions.append(row)
-        C.enforce_failure_budget(self.name, failed, len(items), s["max_failure_rate"])
+        kit.enforce_failure_budget(self.name, failed, len(items), s["max_failure_rate"])
         ok = [i for i, it in enumerate(items) if it.id not in failed]
-        proto = C.MatchingProtocol.for_n(len(ok))
+        proto = kit.MatchingProtocol.for_n(len(ok))
 
-        text_emb = C.embed_texts(ev, [captions[i].text for i in ok], [captions[i].tokens for i in ok])
-        real_emb = C.embed_motions(ev, ds, [it.features for it in items])
-        gen_embs = [C.embed_motions(ev, ds, [row[i] for i in ok]) for row in motions]
+        text_emb = kit.embed_texts(ev, [captions[i].text for i in ok], [captions[i].tokens for i in ok])
+        real_emb = kit.embed_motions(ev, ds, [it.features for it in items])
+        gen_embs = [kit.embed_motions(ev, ds, [row[i] for i in ok]) for row in motions]
 
         metrics = self._replicated(text_emb, gen_embs, real_emb, reps, proto,
                                    derive_seed(ctx.seed, self.name, "replications"))
-        metrics["failure_rate"] = C.point_metric(len(failed) / len(items), False, len(items))
+        metrics["failure_rate"] = kit.point_metric(len(failed) / len(items), False, len(items))
         extra: dict[str, Any] = {
             "eval_protocol": s["protocol"],
             "protocol": ("generate once per replication (reference)" if s["regenerate"] else
@@ -204,13 +196,13 @@ class T2MTask(C.EvaluatedSplitTask):
             samples.append({
                 "id": it.id, "caption": cap.text, "length": it.length,
                 "generated_length": None if row is None else int(row.shape[0]),
-                "text_motion_distance": C.rounded(dist[pos[i]]) if i in pos else None,
+                "text_motion_distance": kit.rounded(dist[pos[i]]) if i in pos else None,
                 "failed": failed.get(it.id),
                 "gate": _gate_list(gens[0][i]),
             })
         return TaskResult(metrics=metrics, n_samples=len(items), samples=samples, extra=extra,
-                          dataset=C.dataset_info(ds, s["dataset"], self.split, len(items), s["limit"]),
-                          evaluator=C.evaluator_info(ev))
+                          dataset=kit.dataset_info(ds, s["dataset"], self.split, len(items), s["limit"]),
+                          evaluator=kit.evaluator_info(ev))
 
     # ------------------------------------------------------------------ guo protocol
     def _guo_draw(self, ctx, item, rep: int) -> tuple[Any, int, int]:
@@ -224,10 +216,8 @@ class T2MTask(C.EvaluatedSplitTask):
     def _evaluate_guo(self, model, ctx, s) -> TaskResult:
         from hmvlm_bench.metrics.motion import t2m_metrics
 
-        ds = C.load_split(ctx, s["dataset"], self.split)
         ev = ctx.evaluator(s["dataset"])
-        idx = C.select_subset(ds.ids, s["limit"])
-        items = [ds[i] for i in ctx.track(idx, f"{self.name}: load", total=len(idx))]
+        ds, items = self._items(ctx, s)
         reps, dim = s["replications"], ds.spec.feature_dim
         failed: dict[str, str] = {}  # "<id>@<replication>" -> reason
         rows: list[dict[str, float]] = []
@@ -238,21 +228,21 @@ class T2MTask(C.EvaluatedSplitTask):
             crops = [it.features[a:a + n] for it, (_, a, n) in zip(items, draws)]
             reqs = [self._request(it, cap, s["dataset"], derive_seed(ctx.seed, it.id, "guo", r), features=c)
                     for it, (cap, _, _), c in zip(items, draws, crops)]
-            preds = C.call_model(model.generate_motion, reqs, ctx, f"{self.name} (replication {r + 1}/{reps})")
+            preds = kit.call_model(model.generate_motion, reqs, ctx, f"{self.name} (replication {r + 1}/{reps})")
             gens: list[np.ndarray | None] = []
             for it, c, p in zip(items, crops, preds):
-                arr, why = C.check_motion(C.pred_value(p), dim, it.id, min_len=4)
+                arr, why = kit.check_motion(kit.pred_value(p), dim, it.id, min_len=4)
                 if why is not None:
                     failed[f"{it.id}@{r}"] = why
                 elif arr.shape[0] != len(c):
                     mismatch += 1
                 gens.append(arr)
-            C.enforce_failure_budget(self.name, failed, len(items) * (r + 1), s["max_failure_rate"])
+            kit.enforce_failure_budget(self.name, failed, len(items) * (r + 1), s["max_failure_rate"])
             ok = [i for i, g in enumerate(gens) if g is not None]
-            proto = C.MatchingProtocol.for_n(len(ok))
-            text_emb = C.embed_texts(ev, [draws[i][0].text for i in ok], [draws[i][0].tokens for i in ok])
-            gen_emb = C.embed_motions(ev, ds, [gens[i] for i in ok])
-            real_emb = C.embed_motions(ev, ds, crops)
+            proto = kit.MatchingProtocol.for_n(len(ok))
+            text_emb = kit.embed_texts(ev, [draws[i][0].text for i in ok], [draws[i][0].tokens for i in ok])
+            gen_emb = kit.embed_motions(ev, ds, [gens[i] for i in ok])
+            real_emb = kit.embed_motions(ev, ds, crops)
             rows.append(t2m_metrics(text_emb, gen_emb, real_emb, derive_seed(ctx.seed, self.name, "guo-rep", r),
                                     batch_size=proto.batch_size, diversity_pairs=proto.diversity_pairs))
             if r == 0:
@@ -262,9 +252,9 @@ class T2MTask(C.EvaluatedSplitTask):
         names = {"R@1": "r_precision_top1", "R@2": "r_precision_top2", "R@3": "r_precision_top3",
                  "FID": "fid", "MM-Dist": "mm_dist", "Diversity": "diversity"}
         hib = {m.name: m.higher_is_better for m in T2M_METRICS}
-        metrics = {names[k]: C.summary_metric([max(0.0, row[k]) if k == "FID" else row[k] for row in rows],
+        metrics = {names[k]: kit.summary_metric([max(0.0, row[k]) if k == "FID" else row[k] for row in rows],
                                               hib[names[k]]) for k in names}
-        metrics["failure_rate"] = C.point_metric(len(failed) / (len(items) * reps), False, len(items) * reps)
+        metrics["failure_rate"] = kit.point_metric(len(failed) / (len(items) * reps), False, len(items) * reps)
         extra: dict[str, Any] = {
             "eval_protocol": P.GUO,
             "protocol": ("guo: every replication re-draws each caption and the reference crop of its motion, "
@@ -288,13 +278,13 @@ class T2MTask(C.EvaluatedSplitTask):
             samples.append({
                 "id": it.id, "caption": cap.text, "length": it.length, "crop": [a, n],
                 "generated_length": None if g is None else int(g.shape[0]),
-                "text_motion_distance": C.rounded(first["dist"][i]) if i in first["dist"] else None,
+                "text_motion_distance": kit.rounded(first["dist"][i]) if i in first["dist"] else None,
                 "failed": failed.get(f"{it.id}@0"),
                 "gate": _gate_list(first["preds"][i]),
             })
         return TaskResult(metrics=metrics, n_samples=len(items), samples=samples, extra=extra,
-                          dataset=C.dataset_info(ds, s["dataset"], self.split, len(items), s["limit"]),
-                          evaluator=C.evaluator_info(ev))
+                          dataset=kit.dataset_info(ds, s["dataset"], self.split, len(items), s["limit"]),
+                          evaluator=kit.evaluator_info(ev))
 
     def _multimodality_guo(self, model, ctx, ds, ev, items, s) -> tuple[MetricValue, dict[str, Any]]:
         """Per replication (final_evaluations.py rebuilds its loaders each time): draw
@@ -330,15 +320,15 @@ class T2MTask(C.EvaluatedSplitTask):
                                derive_seed(ctx.seed, it.id, "guo-mm-len", r))))
                 reqs += [self._request(it, cap, s["dataset"], derive_seed(ctx.seed, it.id, "guo-mm", r, k),
                                        features=it.features[a:a + n], length=lengths[k]) for k in range(g)]
-            preds = C.call_model(model.generate_motion, reqs, ctx, f"{self.name} multimodality ({r + 1}/{s['replications']})")
-            emb = C.embed_motions(ev, ds, self._mm_motions(reqs, preds, ds)).reshape(n_texts, g, -1)
+            preds = kit.call_model(model.generate_motion, reqs, ctx, f"{self.name} multimodality ({r + 1}/{s['replications']})")
+            emb = kit.embed_motions(ev, ds, self._mm_motions(reqs, preds, ds)).reshape(n_texts, g, -1)
             values.append(multimodality(emb, pairs, rng))
         how = ("Guo et al. length estimator, a length per repeat" if estimator is not None
                else "the crop length for every repeat (MDM)")
         out = {"mm_texts": n_texts, "mm_generations": g, "mm_pairs": pairs, "mm_length": how}
         if estimator is not None:
             out["length_estimator"] = estimator.fingerprint
-        return C.summary_metric(values, True), out
+        return kit.summary_metric(values, True), out
 
     def _request(self, item, caption, dataset: str, seed: int, features: np.ndarray | None = None,
                  length: int | None = None) -> MotionRequest:
@@ -350,13 +340,13 @@ class T2MTask(C.EvaluatedSplitTask):
             hint = feats[:HINT_FRAMES]
         elif self.variant == "last_token":
             hint = feats[-HINT_FRAMES:]
-        return C.make_request(MotionRequest, sample_id=item.id, dataset=dataset, text=caption.text,
+        return kit.make_request(MotionRequest, sample_id=item.id, dataset=dataset, text=caption.text,
                               length=len(feats) if length is None else int(length), variant=self.variant,
                               seed=seed, target=feats, hint=hint)
 
     @staticmethod
     def _replicated(text_emb: np.ndarray, gen_embs: list[np.ndarray], real_emb: np.ndarray, reps: int,
-                    proto: "C.MatchingProtocol", seed: int) -> dict[str, MetricValue]:
+                    proto: "kit.MatchingProtocol", seed: int) -> dict[str, MetricValue]:
         from hmvlm_bench.metrics.motion import replicate_t2m_metrics
 
         motion = gen_embs[0] if len(gen_embs) == 1 else gen_embs
@@ -365,11 +355,11 @@ class T2MTask(C.EvaluatedSplitTask):
         names = {"R@1": "r_precision_top1", "R@2": "r_precision_top2", "R@3": "r_precision_top3",
                  "FID": "fid", "MM-Dist": "mm_dist", "Diversity": "diversity"}
         hib = {m.name: m.higher_is_better for m in T2M_METRICS}
-        res = {names[k]: C.summary_metric(v.values, hib[names[k]]) for k, v in out.items()}
+        res = {names[k]: kit.summary_metric(v.values, hib[names[k]]) for k, v in out.items()}
         # FID >= 0; identical sets give round-off around 0 (down to ~-1e-5 with a singular
         # covariance of a small evaluator sample): report those as 0
         fid_vals = [max(0.0, v) for v in res["fid"].values or []]
-        res["fid"] = C.summary_metric(fid_vals, False)
+        res["fid"] = kit.summary_metric(fid_vals, False)
         return res
 
     def _mm_motions(self, reqs, preds, ds) -> list:
@@ -377,9 +367,9 @@ class T2MTask(C.EvaluatedSplitTask):
         text needs all its repeats for the pairs)."""
         arrs = []
         for q, p in zip(reqs, preds):
-            arr, why = C.check_motion(C.pred_value(p), ds.spec.feature_dim, q.sample_id, min_len=4)
+            arr, why = kit.check_motion(kit.pred_value(p), ds.spec.feature_dim, q.sample_id, min_len=4)
             if why is not None:
-                raise C.ModelOutputError(f"{self.name} multimodality: sample {q.sample_id} failed: {why}")
+                raise kit.ModelOutputError(f"{self.name} multimodality: sample {q.sample_id} failed: {why}")
             arrs.append(arr)
         return arrs
 
@@ -387,23 +377,23 @@ class T2MTask(C.EvaluatedSplitTask):
         from hmvlm_bench.metrics.motion import multimodality
 
         n_texts = min(s["mm_texts"], len(items))
-        chosen = sorted(C.stable_order([it.id for it in items])[:n_texts])
+        chosen = sorted(kit.stable_order([it.id for it in items])[:n_texts])
         g, pairs = s["mm_generations"], s["mm_pairs"]
         reqs = [self._request(items[i], captions[i], s["dataset"], derive_seed(ctx.seed, items[i].id, "mm", k))
                 for i in chosen for k in range(g)]
-        preds = C.call_model(model.generate_motion, reqs, ctx, f"{self.name} multimodality")
-        emb = C.embed_motions(ev, ds, self._mm_motions(reqs, preds, ds)).reshape(n_texts, g, -1)
+        preds = kit.call_model(model.generate_motion, reqs, ctx, f"{self.name} multimodality")
+        emb = kit.embed_motions(ev, ds, self._mm_motions(reqs, preds, ds)).reshape(n_texts, g, -1)
         seed = derive_seed(ctx.seed, self.name, "multimodality")
         values = [multimodality(emb, pairs, np.random.default_rng(c))
                   for c in np.random.SeedSequence(seed).spawn(s["replications"])]
-        return C.summary_metric(values, True), {"mm_texts": n_texts, "mm_generations": g, "mm_pairs": pairs}
+        return kit.summary_metric(values, True), {"mm_texts": n_texts, "mm_generations": g, "mm_pairs": pairs}
 
 
 def _gate_list(pred: Any) -> list[float] | None:
-    gate = C.pred_info(pred).get("gate")
+    gate = kit.pred_info(pred).get("gate")
     if gate is None:
         return None
-    return [C.rounded(x) for x in np.asarray(C.as_array(gate, "gate")).reshape(-1)]
+    return [kit.rounded(x) for x in np.asarray(kit.as_array(gate, "gate")).reshape(-1)]
 
 
 def _mean_gate(preds: list[Any]) -> list[float] | None:
@@ -412,8 +402,8 @@ def _mean_gate(preds: list[Any]) -> list[float] | None:
     if not gates:
         return None
     if len({len(g) for g in gates}) != 1:
-        raise C.ModelOutputError("gate weights differ in length between samples")
-    return [C.rounded(x) for x in np.mean(np.asarray(gates), axis=0)]
+        raise kit.ModelOutputError("gate weights differ in length between samples")
+    return [kit.rounded(x) for x in np.mean(np.asarray(gates), axis=0)]
 
 
 class T2MFirstTokenTask(T2MTask):

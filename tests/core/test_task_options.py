@@ -22,7 +22,7 @@ def test_parse() -> None:
 
 
 class _Opt:
-    """A task that reads two options the way the task plugins do (tasks/common.option)."""
+    """A task that reads two options the way the task plugins do (hmvlm_bench.taskkit.option)."""
 
     name = "toy"
 
@@ -31,7 +31,7 @@ class _Opt:
         self.options_read = {"dataset"}
 
     def config(self, ctx: object) -> dict:
-        from tasks.common import bool_option, int_option
+        from hmvlm_bench.taskkit import bool_option, int_option
 
         return {"replications": int_option(self, ctx, "replications", 20, 1),
                 "regenerate": bool_option(self, ctx, "regenerate", False)}
