@@ -19,6 +19,7 @@ import resource
 import shutil
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -147,21 +148,43 @@ def encode_sample(tok: Any, s: Sample, max_len: int) -> tuple[list[int], int]:
     return ids, min(len(p), len(ids) - 1)
 
 
+@dataclass(frozen=True)
+class FirstStep:
+    """Where a t2m answer's first motion step is: the tokens right after `start_id`."""
+
+    start_id: int  # the motion start marker
+    n_streams: int  # tokens per motion step
+    weight: float
+
+
 def collate(tok: Any, samples: list[Sample], max_len: int,
-            encoded: list[tuple[list[int], int]] | None = None) -> dict[str, torch.Tensor]:
-    """Right-padded micro-batch; `encoded` (from `encode_sample`) skips re-tokenising."""
+            encoded: list[tuple[list[int], int]] | None = None,
+            first_step: FirstStep | None = None) -> dict[str, torch.Tensor]:
+    """Right-padded micro-batch; `encoded` (from `encode_sample`) skips re-tokenising.
+
+    With `first_step` (weight != 1) the batch also holds per-token loss `weights`: the
+    first motion step of every t2m answer gets `weight`, everything else 1."""
     pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
     enc = encoded if encoded is not None else [encode_sample(tok, s, max_len) for s in samples]
     width = max(len(i) for i, _ in enc)
     ids = torch.full((len(enc), width), pad, dtype=torch.long)
     labels = torch.full((len(enc), width), -100, dtype=torch.long)
     mask = torch.zeros((len(enc), width), dtype=torch.long)
+    weights = torch.ones((len(enc), width)) if first_step is not None and first_step.weight != 1.0 else None
     for b, (row, n_prompt) in enumerate(enc):
         ids[b, :len(row)] = torch.tensor(row)
         mask[b, :len(row)] = 1
         labels[b, n_prompt:len(row)] = torch.tensor(row[n_prompt:])
-    return {"input_ids": ids, "attention_mask": mask, "labels": labels,
-            "is_general": torch.tensor([s.is_general for s in samples])}
+        if weights is not None and first_step is not None and samples[b].task.startswith("t2m"):
+            answer = row[n_prompt:]
+            if first_step.start_id in answer:
+                at = n_prompt + answer.index(first_step.start_id) + 1
+                weights[b, at:min(at + first_step.n_streams, len(row))] = first_step.weight
+    out = {"input_ids": ids, "attention_mask": mask, "labels": labels,
+           "is_general": torch.tensor([s.is_general for s in samples])}
+    if weights is not None:
+        out["weights"] = weights
+    return out
 
 
 def bucket_order(lengths: list[int], batch_size: int, window_steps: int, seed: int) -> list[int]:
@@ -230,7 +253,11 @@ def micro_step(net: Any, batch: dict[str, torch.Tensor], samples: list[Sample], 
     target = labels[:, 1:]
     keep = target != -100
     logits = head(hidden[:, :-1][keep])
-    lm = F.cross_entropy(logits.float(), target[keep])
+    if "weights" in batch:  # weighted mean over labelled tokens (recipe `first_step_weight`)
+        w = batch["weights"].to(device)[:, 1:][keep]
+        lm = (F.cross_entropy(logits.float(), target[keep], reduction="none") * w).sum() / w.sum()
+    else:
+        lm = F.cross_entropy(logits.float(), target[keep])
     gate = torch.zeros((), device=device)
     if alpha is not None and cfg.gating_loss:
         gate = cfg.gate_eta * gating_loss(alpha, batch["is_general"].to(device))
@@ -442,6 +469,7 @@ def run_training(cfg: HMVLMConfig, root: Path, data_fp: str, store: Any, out: Pa
     if net.gate is not None:
         net.gate.prefill([s.user for s in data.samples])
     curve = learning_curve_set(cfg, root, store, progress and main) if main and cfg.val_every else None
+    first_step = FirstStep(net.motion.start_marker, net.motion.n_streams, cfg.first_step_weight)
     step_module = _Step(net, data.pixels)
     opt = torch.optim.AdamW(net.param_groups(), betas=(0.9, 0.999), weight_decay=cfg.weight_decay)
     base_lrs = [g["lr"] for g in opt.param_groups]
@@ -470,7 +498,7 @@ def run_training(cfg: HMVLMConfig, root: Path, data_fp: str, store: Any, out: Pa
         for j, m in enumerate(mine):
             micro = batch_samples[m * cfg.micro_batch_size:(m + 1) * cfg.micro_batch_size]
             mb = slice(m * cfg.micro_batch_size, (m + 1) * cfg.micro_batch_size)
-            batch = collate(inner.tokenizer, micro, cfg.max_seq_len, batch_encoded[mb])
+            batch = collate(inner.tokenizer, micro, cfg.max_seq_len, batch_encoded[mb], first_step)
             # gradients are all-reduced once per step, on the last micro-batch
             sync = accelerator.no_sync(step_module) if j < per_rank - 1 else contextlib.nullcontext()
             with sync:

@@ -68,3 +68,48 @@ def test_recipe_learn_resolves_and_keys_differ():
     # at the defaults the new fields stay out of the key (shipped checkpoints keep theirs)
     base = HMVLMConfig.for_preset("mini", "hmvlm").to_dict()
     assert "new_row_init" not in base and "t2m_text_share" not in base
+
+
+def test_first_step_weights_mark_the_first_motion_step(tiny_net):
+    from reference_model.hmvlm.training import FirstStep, collate, micro_step
+    from tests.hmvlm.test_fast_paths import SAMPLES, _full_logits_loss
+
+    fs = FirstStep(tiny_net.motion.start_marker, tiny_net.motion.n_streams, 5.0)
+    batch = collate(tiny_net.tokenizer, SAMPLES, 160, first_step=fs)
+    w = batch["weights"]
+    ids = batch["input_ids"][0].tolist()
+    at = ids.index(fs.start_id) + 1
+    assert w[0, at:at + fs.n_streams].eq(5.0).all()  # the t2m row: its first step, and only it
+    assert int(w[0].ne(1.0).sum()) == fs.n_streams
+    first = [tiny_net.vocab.new_tokens[i - tiny_net.vocab.base_vocab] for i in ids[at:at + fs.n_streams]]
+    assert all(t.startswith("<m") and t.endswith("_1>") for t in first)  # code 1 of every stream
+    assert w[1:].eq(1.0).all()  # general and m2t rows unweighted (m2t's motion is in its prompt)
+    # weight 1: no weights tensor, the plain mean (the v1 recipes are unchanged)
+    assert "weights" not in collate(tiny_net.tokenizer, SAMPLES, 160, first_step=FirstStep(fs.start_id, 5, 1.0))
+    # the weighted loss is the weighted mean of per-token cross-entropies
+    with torch.no_grad():
+        got = micro_step(tiny_net, batch, SAMPLES, None, "cpu")["lm"]
+        alpha = tiny_net.gate_weights([s.user for s in SAMPLES])
+        with tiny_net.routed(alpha):
+            logits = tiny_net.llm(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+        tgt = batch["labels"][:, 1:]
+        keep = tgt != -100
+        ce = torch.nn.functional.cross_entropy(logits[:, :-1][keep].float(), tgt[keep], reduction="none")
+        ref = (ce * w[:, 1:][keep]).sum() / w[:, 1:][keep].sum()
+        plain = _full_logits_loss(tiny_net, batch, SAMPLES)
+    assert torch.allclose(got, ref, rtol=1e-5, atol=1e-6)
+    assert not torch.allclose(got, plain)
+
+
+def test_default_recipe_applies_when_none_given(monkeypatch):
+    import reference_model.hmvlm.config as C
+
+    v1 = HMVLMConfig.for_preset("mini", "lora", recipe="v1")
+    monkeypatch.setattr(C, "DEFAULT_RECIPE", {"mini": "learn"})
+    default = HMVLMConfig.for_preset("mini", "lora")
+    named = HMVLMConfig.for_preset("mini", "lora", **model_arg_overrides({"recipe": "learn"}))
+    assert default == named and default.steps == RECIPES["learn"]["steps"]  # same config, same checkpoint key
+    # `recipe=v1` still reaches the first shipped checkpoints' config (the preset's values)
+    assert HMVLMConfig.for_preset("mini", "lora", **model_arg_overrides({"recipe": "v1"})) == v1
+    assert v1.steps == 200 and v1.t2m_text_share is None and v1.new_row_init == "mean"
+    assert HMVLMConfig.for_preset("tiny", "hmvlm").steps == C.PRESET_VALUES["tiny"]["steps"]  # tiny has no default
