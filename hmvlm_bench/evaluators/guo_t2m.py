@@ -167,6 +167,10 @@ class _RestrictedUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a vocabulary pickle")
 
 
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 def safe_load_pickle(path: Path) -> object:
     """Load a pickle that may hold only list/dict/str/int."""
     return _RestrictedUnpickler(io.BytesIO(Path(path).read_bytes())).load()
@@ -193,20 +197,52 @@ class WordVectorizer:
             for f in (data, words, idx):
                 if not f.is_file():
                     raise UserError(f"GloVe folder {p} lacks {f.name}")
-            vectors = np.load(data, allow_pickle=False)
-            word_list = safe_load_pickle(words)
-            word2idx = safe_load_pickle(idx)
+            # a damaged or crafted file is the user's input: one line naming it, no traceback
+            try:
+                vectors = np.load(data, allow_pickle=False)
+            except Exception as exc:  # noqa: BLE001 - OSError, ValueError, EOFError, ...
+                raise UserError(f"cannot read GloVe vectors {data}: {_first_line(exc)}") from None
+            if vectors.ndim != 2 or not np.issubdtype(vectors.dtype, np.number):
+                raise UserError(f"GloVe vectors {data}: expected a 2-d numeric array, got "
+                                f"shape {vectors.shape} of {vectors.dtype}")
+            loaded = []
+            for f in (words, idx):
+                try:
+                    loaded.append(safe_load_pickle(f))
+                except Exception as exc:  # noqa: BLE001 - unpickling bad bytes raises any of a
+                    # dozen types (UnpicklingError, EOFError, OverflowError, struct.error, ...)
+                    raise UserError(f"cannot read GloVe vocabulary {f}: {_first_line(exc)}") from None
+            word_list, word2idx = loaded
             if not isinstance(word_list, list) or not isinstance(word2idx, dict):
-                raise UserError(f"{p}: expected a word list and a word->index dict")
-            return cls({w: vectors[word2idx[w]].astype(np.float32) for w in word_list})
+                raise UserError(f"{p}: expected a word list ({words.name}) and a word->index dict "
+                                f"({idx.name}), got {type(word_list).__name__} and {type(word2idx).__name__}")
+            table = {}
+            for w in word_list:
+                i = word2idx.get(w) if isinstance(w, str) else None
+                if not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < len(vectors):
+                    raise UserError(f"GloVe vocabulary {idx}: word {w!r} has no row in {data.name} "
+                                    f"(index {i!r}, {len(vectors)} rows)")
+                table[w] = vectors[i].astype(np.float32)
+            return cls(table)
         if p.is_file():
             table: dict[str, np.ndarray] = {}
-            for line in p.read_text(encoding="utf-8").splitlines():
+            try:
+                text = p.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise UserError(f"cannot read GloVe file {p}: {_first_line(exc)}") from None
+            dims: set[int] = set()
+            for n, line in enumerate(text.splitlines(), 1):
                 parts = line.rstrip().split(" ")
                 if len(parts) > 2:
-                    table[parts[0]] = np.asarray(parts[1:], dtype=np.float32)
+                    try:
+                        table[parts[0]] = np.asarray(parts[1:], dtype=np.float32)
+                    except ValueError:
+                        raise UserError(f"GloVe file {p}: line {n} is not 'word v1 ... vD' numbers") from None
+                    dims.add(len(parts) - 1)
             if not table:
                 raise UserError(f"{p} holds no 'word v1 ... vD' lines")
+            if len(dims) > 1:
+                raise UserError(f"GloVe file {p}: vectors of different lengths {sorted(dims)}")
             return cls(table)
         raise UserError(f"GloVe path not found: {p}")
 

@@ -98,6 +98,9 @@ def parse_caption_line(line: str) -> Caption:
     )
 
 
+_VALIDATE_HINT = " ('hmvlm-bench validate --data NAME=PATH' lists every problem of a dataset)"
+
+
 def read_captions(path: Path) -> list[Caption]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -208,15 +211,25 @@ class MotionDataset:
         if len(shape) != 2 or shape[1] != self.spec.feature_dim:
             raise UserError(f"{path} has shape {shape}, expected (T, {self.spec.feature_dim}) for {self.spec.name}")
         n = shape[0]
+        # a damaged file is refused, never dropped unseen like a clip the length filter
+        # (the protocol's [min_len, max_len) rule) leaves out
+        if n == 0:
+            raise UserError(f"{path} is a zero-length motion (0 frames){_VALIDATE_HINT}")
         if not self._keep(n):
             return
         text_path = self.text_dir / f"{clip}.txt"
         if not require_captions and not text_path.exists():
             self._items.append(_Item(clip, clip, 0, n, ()))
             return
+        captions = read_captions(text_path)
+        if not captions:
+            if not require_captions:  # as a missing caption file: an uncaptioned clip
+                self._items.append(_Item(clip, clip, 0, n, ()))
+                return
+            raise UserError(f"caption file {text_path} holds no captions{_VALIDATE_HINT}")
         whole: list[Caption] = []
         spans: list[_Item] = []
-        for cap in read_captions(text_path):
+        for cap in captions:
             if cap.start == 0.0 and cap.end == 0.0:
                 whole.append(cap)
                 continue
