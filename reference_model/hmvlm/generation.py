@@ -19,6 +19,7 @@ import torch
 from transformers import LogitsProcessor
 
 NEG = float("-inf")
+ENGINES = ("eager", "prealloc", "static", "compiled")
 
 
 @dataclass
@@ -61,6 +62,25 @@ class StreamConstraint(LogitsProcessor):
                 mask[b, self.pad_id] = 0.0
         return scores + mask
 
+    def intervals(self, max_new: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """(lo, hi), each (rows, max_new): at generated position j row b may hold exactly the
+        ids in [lo[b, j], hi[b, j]) (every case above is one contiguous range). The static
+        decode engine applies this table on the device instead of the per-row loop."""
+        n_streams = len(self.starts)
+        lo = torch.full((len(self.plans), max_new), self.pad_id, dtype=torch.long)
+        hi = lo + 1
+        for b, plan in enumerate(self.plans):
+            n_codes = plan.n_steps * n_streams
+            for pos in range(min(max_new, n_codes + 1)):
+                if pos == n_codes:
+                    lo[b, pos], hi[b, pos] = self.end_id, self.end_id + 1
+                elif pos in plan.forced:
+                    lo[b, pos], hi[b, pos] = plan.forced[pos], plan.forced[pos] + 1
+                else:
+                    s = self.starts[pos % n_streams]
+                    lo[b, pos], hi[b, pos] = s, s + self.size
+        return lo, hi
+
 
 class TextOnly(LogitsProcessor):
     """Forbid the new (motion/pose/image) tokens in free text."""
@@ -72,6 +92,11 @@ class TextOnly(LogitsProcessor):
         scores = scores.clone()
         scores[:, self.base_vocab:] = NEG
         return scores
+
+    def intervals(self, max_new: int, rows: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """(lo, hi) as `StreamConstraint.intervals`: ids [0, base_vocab) at every position."""
+        lo = torch.zeros((rows, max_new), dtype=torch.long)
+        return lo, lo + self.base_vocab
 
 
 def left_pad(rows: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -90,11 +115,17 @@ def sample_top_k(scores: torch.Tensor, top_k: int, temperature: float, gens: Seq
     from its own generator (so a row's sample does not depend on its batch) and inverts
     the cumulative distribution of its top-k probabilities. Rows with fewer than k allowed
     tokens renormalise over those (the -inf entries get probability 0)."""
+    return pick_top_k(scores, top_k, temperature, torch.stack([torch.rand((), generator=g) for g in gens]))
+
+
+def pick_top_k(scores: torch.Tensor, top_k: int, temperature: float, u: torch.Tensor) -> torch.Tensor:
+    """`sample_top_k` given each row's uniform draw `u` (B,) (no generator, no host work: the
+    static decode engine draws every step's uniforms before decoding)."""
     k = min(top_k, scores.shape[-1])
     vals, idx = torch.topk(scores.float() / max(temperature, 1e-6), k, dim=-1)
     probs = torch.softmax(vals, dim=-1)
     cdf = probs.cumsum(-1)
-    u = torch.stack([torch.rand((), generator=g) for g in gens]).to(cdf.device) * cdf[:, -1]
+    u = u.to(cdf.device) * cdf[:, -1]
     pick = torch.searchsorted(cdf, u[:, None]).clamp(max=k - 1)
     # a zero-probability entry (masked) is never picked: searchsorted lands on the first
     # entry whose cumulative mass reaches u, and masked entries add no mass after it
@@ -141,15 +172,34 @@ def _full_head(model: Any) -> Any:
 def decode(model: Any, rows: Sequence[Sequence[int]], max_new: int, processor: LogitsProcessor,
            pad_id: int, seeds: Sequence[int] | None = None, top_k: int = 0, temperature: float = 1.0,
            stop_ids: Sequence[int] = (), device: str | torch.device = "cpu",
-           allowed_ids: Sequence[int] | None = None) -> list[list[int]]:
+           allowed_ids: Sequence[int] | None = None, engine: str = "eager") -> list[list[int]]:
     """Generate up to `max_new` tokens per row with a KV cache; greedy when top_k == 0,
     else top-k sampling from per-row generators seeded by `seeds`. Rows stop at a stop id.
     `allowed_ids`: every id the processor can ever allow (plus pad): the head then computes
-    only those rows (`SubsetHead`); the result is the same."""
+    only those rows (`SubsetHead`); the result is the same.
+
+    `engine` (see `reference_model.hmvlm.fast_decode`): "eager" (transformers' growing
+    DynamicCache), "prealloc" (this loop over a preallocated KV buffer: the same shapes and
+    arithmetic, no per-step copy of the whole cache), "static" / "compiled" (fixed-size
+    StaticCache, the step without host work, optionally torch.compile'd)."""
+    if engine not in ENGINES:
+        raise ValueError(f"decode engine must be one of {ENGINES}, got {engine!r}")
+    if engine in ("static", "compiled"):
+        from reference_model.hmvlm.fast_decode import decode_static
+
+        return decode_static(model, rows, max_new, processor, pad_id, seeds=seeds, top_k=top_k,
+                             temperature=temperature, stop_ids=stop_ids, device=device, allowed_ids=allowed_ids,
+                             compiled=engine == "compiled")
     ids, mask, pos = (t.to(device) for t in left_pad(rows, pad_id))
     gens = [torch.Generator().manual_seed(int(s)) for s in (seeds or [0] * len(rows))]
     step = SubsetHead(model, [*allowed_ids, pad_id]) if allowed_ids is not None else _full_head(model)
-    logits, past = step(input_ids=ids, attention_mask=mask, position_ids=pos)
+    if engine == "prealloc":
+        from reference_model.hmvlm.fast_decode import PreallocCache
+
+        logits, past = step(input_ids=ids, attention_mask=mask, position_ids=pos,
+                            past_key_values=PreallocCache.for_model(model, ids.shape[1] + max_new))
+    else:
+        logits, past = step(input_ids=ids, attention_mask=mask, position_ids=pos)
     seq = ids
     done = torch.zeros(len(rows), dtype=torch.bool)
     result: list[list[int]] = [[] for _ in rows]
@@ -175,4 +225,5 @@ def decode(model: Any, rows: Sequence[Sequence[int]], max_new: int, processor: L
     return result
 
 
-__all__ = ["RowPlan", "StreamConstraint", "SubsetHead", "TextOnly", "decode", "left_pad"]
+__all__ = ["ENGINES", "RowPlan", "StreamConstraint", "SubsetHead", "TextOnly", "decode", "left_pad", "pick_top_k",
+           "sample_top_k"]

@@ -345,10 +345,11 @@ def encode_motion(net: Any, feats_raw: np.ndarray, max_frames: int = 196) -> np.
 
 
 def generate_motions(net: Any, requests: Sequence[MotionRequest], top_k: int | None = None, batch_size: int = 8,
-                     device: Any = "cpu") -> list[Prediction]:
+                     device: Any = "cpu", engine: str = "eager") -> list[Prediction]:
     """Text-to-motion with a network (training's learning curve and the BenchModel share it):
     constrained, seeded decoding of exactly `length // l` steps per request; `top_k` None
-    = the config's sampling top-k, 0 = greedy. Rows are batched longest first."""
+    = the config's sampling top-k, 0 = greedy. Rows are batched longest first. `engine`:
+    the decode engine (`generation.decode`)."""
     import torch
 
     from reference_model.hmvlm import templates as T
@@ -388,7 +389,7 @@ def generate_motions(net: Any, requests: Sequence[MotionRequest], top_k: int | N
             with net.routed(alpha, merge=len(chunk) == 1):
                 gen = decode(net.llm, rows, max(p.n_steps for p in plans) * rng_m.n_streams, proc,
                              pad, seeds=[p.seed for p in plans], top_k=top_k, device=device,
-                             allowed_ids=code_ids(rng_m))
+                             allowed_ids=code_ids(rng_m), engine=engine)
         gates = [] if alpha is None else [[round(float(v), 6) for v in row] for row in alpha.detach().cpu()]
         for b, i in enumerate(chunk):
             n_codes = plans[b].n_steps * rng_m.n_streams
