@@ -8,6 +8,9 @@ Each suite is `(device, shapes, batch_sizes, quick) -> list[BenchRecord]`:
 - `generation_suite`: greedy generation with KV cache at each batch size: tokens/s and time to
   first token for the base LLM, peft LoRA (unmerged, merged), MoE-LoRA batched (per-sample gate)
   and MoE-LoRA merged per request (batch 1).
+- `decode_engines_suite`: t2m-shaped constrained decoding under each decode engine (eager,
+  preallocated KV cache, static cache, torch.compile'd static cache) for base, LoRA and MoE-LoRA:
+  each engine's tokens/s over eager's in the same run, and whether its tokens equal eager's.
 - `latency_protocol_suite`: HMVLM's latency protocol as one config: batch 1, no KV cache, 84 input
   tokens, gating included (prompt encoder + gate MLP, then one full forward per generated token).
 - `tokenizer_suite`: motion tokenizer encode/decode motions/s, body-part (HMVLM) vs whole-body.
@@ -307,6 +310,110 @@ def generation_suite(device: str, shapes: str, batch_sizes: list[int], quick: bo
     mm = model_merge_benchmark(moe, _alpha(1, device)[0], repeats=3 if quick else 5)
     out.append(BenchRecord("merge_request.all_layers", mm["merge_s"] * 1e3, "ms",
                            params={"layers": int(mm["layers"]), "unmerge_ms": round(mm["unmerge_s"] * 1e3, 3)}))
+    return out
+
+
+# ------------------------------------------------------------------------------ decode engines
+# Issue 17 targets on one GPU (ratios in the same run); CPU runs report the figures without them.
+TARGET_MOE_OVER_BASE_DECODE = "<= 1.15"  # batched MoE-LoRA decode at batch 8 and 32
+TARGET_MERGED_OVER_BASE_DECODE = "<= 1.02"  # per-request merged decode at batch 1
+T2M_STREAMS, T2M_CODES = 5, 512  # the body-part tokenizer: 5 streams of 512 codes
+
+
+def _engines(device: str, shp: BenchShapes) -> list[str]:
+    # torch.compile on CPU: only on request (HMVLM_BENCH_COMPILE_CPU=1): compiling a 30-layer model
+    # takes minutes on 2 cores and has to pay that back (see the decode_engines records' notes)
+    import os
+
+    out = ["eager", "prealloc", "static"]
+    if str(device).startswith("cuda") or os.environ.get("HMVLM_BENCH_COMPILE_CPU") == "1":
+        out.append("compiled")
+    return out
+
+
+def decode_engines_suite(device: str, shapes: str, batch_sizes: list[int], quick: bool) -> list[BenchRecord]:
+    """t2m-shaped constrained decoding (`generation.decode`: 5 code streams of 512 ids, subset
+    head, left-padded 84-token prompts) under each decode engine, against the eager engine in the
+    same run: base LLM, peft LoRA (unmerged), MoE-LoRA with a per-sample gate, and MoE-LoRA
+    merged per request at batch 1. Every engine's tokens are compared with eager's (params
+    `tokens_equal`)."""
+    from hmvlm_bench.bench.timing import time_interleaved
+    from reference_model.hmvlm.generation import RowPlan, StreamConstraint, decode
+
+    shp = resolve_shapes(shapes, device, quick)
+    _check_memory_ok(shp, device)
+    llm = build_llm(shp, device)
+    cuda = str(device).startswith("cuda")
+    models = {"base": llm.model, "lora": _lora(copy.deepcopy(llm.model)), "moe": _moe(copy.deepcopy(llm.model))}
+    moe = models["moe"]
+    steps = max(1, shp.new_tokens // T2M_STREAMS)
+    max_new = steps * T2M_STREAMS + 1  # the codes and the end marker
+    first = min(256, llm.vocab // 8)  # code ids stand in for the motion tokens (past the special ids)
+    codes = min(T2M_CODES, (llm.vocab - first - 1) // T2M_STREAMS)  # the tiny vocabulary holds fewer
+    starts = [first + k * codes for k in range(T2M_STREAMS)]
+    end_id = starts[-1] + codes
+    allowed = [i for s in starts for i in range(s, s + codes)] + [end_id]
+    engines = _engines(device, shp)
+    rounds = 2 if shp.name == "tiny" else (2 if quick else (5 if cuda else 3))
+    sizes = list(batch_sizes)
+    if not cuda and shp.name != "tiny" and max(sizes) > 32:
+        sizes = [b for b in sizes if b <= 32] or [32]
+    out: list[BenchRecord] = []
+    for b in sizes:
+        rows = _prompt(b, llm.vocab, device).cpu().tolist()
+        alpha = _alpha(b, device)
+        plans = [RowPlan(steps, {}, seed) for seed in range(b)]
+        cases: dict[str, tuple[nn.Module, Callable[[], None], Callable[[], None]]] = {
+            "base": (models["base"], _noop, _noop),
+            "lora": (models["lora"], _noop, _noop),
+            "moe_batched": (moe, lambda a=alpha: moe.set_gate_weights(a), moe.clear_gate_weights),
+        }
+        if b == 1:
+            cases["moe_merged"] = (moe, lambda a=alpha: moe.merge_for_request(a[0]),
+                                   lambda: (moe.unmerge_request(), moe.clear_gate_weights()))
+        params = {"batch": b, "prompt_tokens": PROMPT_TOKENS, "new_tokens": max_new, "streams": T2M_STREAMS,
+                  "codes": codes, "head": "subset", "decoding": "greedy", "rounds": rounds,
+                  "dtype": shp.dtype, "weights": llm.weights, "engines": engines,
+                  "threads": torch.get_num_threads()}
+        best: dict[str, list[float]] = {}
+        for case, (model, enter, leave) in cases.items():
+            results: dict[str, list[list[int]]] = {}
+
+            def run(engine: str, model: nn.Module = model, enter: Callable[[], None] = enter,
+                    leave: Callable[[], None] = leave) -> None:
+                enter()
+                try:
+                    proc = StreamConstraint(starts, codes, plans, len(rows[0]), end_id, 0)
+                    results[engine] = decode(model, rows, max_new, proc, 0, device=device, allowed_ids=allowed,
+                                             engine=engine)
+                finally:
+                    leave()
+
+            stats = time_interleaved({e: (lambda e=e: run(e)) for e in engines}, device, warmup=1, rounds=rounds)
+            tokens = b * max_new
+            eager = BenchRecord(f"b{b}.{case}.eager.tokens_per_s", tokens / stats["eager"].median, "tok/s",
+                                higher_is_better=True, params=params)
+            out.append(eager)
+            for e in engines[1:]:
+                out.append(ratio_record(
+                    f"b{b}.{case}.{e}.tokens_per_s", tokens / stats[e].median, eager,
+                    params={**params, "tokens_equal": results[e] == results["eager"]},
+                    rounds=[te / tx for te, tx in zip(stats["eager"].times, stats[e].times)]))
+            fastest = min(engines, key=lambda e: stats[e].median)
+            best[case] = list(stats[fastest].times)
+            params[f"fastest_{case}"] = fastest
+        if cuda:  # the issue's GPU targets, each engine's fastest against the base's fastest
+            base_rec = BenchRecord(f"b{b}.base.fastest.ms_per_token", statistics.median(best["base"]) / max_new * 1e3,
+                                   "ms", params=params)
+            out.append(base_rec)
+            for case, times in best.items():
+                if case == "base":
+                    continue
+                target = (TARGET_MOE_OVER_BASE_DECODE if case == "moe_batched" and b in (8, 32)
+                          else TARGET_MERGED_OVER_BASE_DECODE if case == "moe_merged" else None)
+                out.append(ratio_record(f"b{b}.{case}.fastest.ms_per_token", statistics.median(times) / max_new * 1e3,
+                                        base_rec, params=params, target=target,
+                                        rounds=[x / y for x, y in zip(times, best["base"])]))
     return out
 
 

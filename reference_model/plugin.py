@@ -18,6 +18,8 @@ def register(regs: Registries) -> None:
                              description="MoE-LoRA layer fwd / fwd+bwd: batched vs loop vs peft LoRA vs base")
     regs.benchmarks.register("generation", "reference_model.bench_suites:generation_suite",
                              description="generation tok/s and TTFT with KV cache: base, LoRA, MoE-LoRA")
+    regs.benchmarks.register("decode_engines", "reference_model.bench_suites:decode_engines_suite",
+                             description="t2m decode engines (prealloc / static / compiled KV cache) over eager")
     regs.benchmarks.register("latency_protocol", "reference_model.bench_suites:latency_protocol_suite",
                              description="HMVLM latency protocol: batch 1, no KV cache, 84 tokens, gating")
     regs.benchmarks.register("training", "reference_model.bench_suites:training_suite",
