@@ -204,10 +204,22 @@ class BenchModel(ABC):
 
 @dataclass(frozen=True)
 class MetricSpec:
+    """A metric as reports show it: stated once, here (`reporting/leaderboard.yaml` may
+    override a field, never restate it)."""
+
     name: str
     higher_is_better: bool | None  # None: closer to the real-data value is better (e.g. diversity)
-    display: str = ""
-    unit: str = ""
+    display: str = ""  # column label without the unit, e.g. "MPJPE"
+    unit: str = ""  # e.g. "mm": the label reads "MPJPE (mm)"
+    format: str = ""  # Python format spec of value and CI in reports, e.g. ".3f"; "" = automatic
+    # False: not a column of its own; shown after the columns when a result has it, named
+    # after its parent metric (mse_torso -> "Recon. MSE (torso)")
+    column: bool = True
+
+    @property
+    def label(self) -> str:
+        text = self.display or self.name
+        return f"{text} ({self.unit})" if self.unit else text
 
 
 @dataclass
@@ -238,6 +250,7 @@ class Task(ABC):
     metrics: ClassVar[tuple[MetricSpec, ...]] = ()
     main_metric: ClassVar[str] = ""
     description: ClassVar[str] = ""
+    display_name: ClassVar[str] = ""  # short name heading the task's report columns ("" = name)
     dataset_name: ClassVar[str] = "synthetic"  # default; a preset or --dataset may override
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:

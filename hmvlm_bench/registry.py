@@ -85,6 +85,11 @@ class Registry(Generic[T]):
         out = sorted(self._entries)
         return out + sorted(self._aliases) if with_aliases else out
 
+    def registered(self) -> list[str]:
+        """Names (no aliases) in registration order: the order a plugin lists its entries
+        in, e.g. the task columns of a report."""
+        return list(self._entries)
+
     def __contains__(self, name: object) -> bool:
         return name in self._entries or name in self._aliases
 

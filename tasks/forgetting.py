@@ -34,12 +34,17 @@ HEADLINE = {"hmvlm_news_ppl": "news_bits_per_byte", "hmvlm_knowledge_mc": "knowl
 DEFAULT_LIMITS = {"tiny": 4, "mini": 64, "paper": None}
 
 
+# report columns after `forgetting` (mean relative drop, %): label and format, in column order
+COLUMNS = {"knowledge_acc": ("Knowledge acc.", ".3f"), "news_bits_per_byte": ("News bits/byte", ".3f"),
+           "retention_rouge_l": ("Retention ROUGE-L", ".3f"), "news_word_perplexity": ("News word ppl", ".1f")}
+
+
 def _metric_specs() -> tuple[MetricSpec, ...]:
-    out = [MetricSpec("forgetting", False, "Forgetting (mean rel. drop)", "%")]
-    for rows in SUITE_METRICS.values():
-        for _, name, hib, _ in rows:
-            out += [MetricSpec(name, hib), MetricSpec(f"{name}_base", hib),
-                    MetricSpec(f"{name}_delta", hib), MetricSpec(f"{name}_rel", hib)]
+    hib = {name: h for rows in SUITE_METRICS.values() for _, name, h, _ in rows}
+    out = [MetricSpec("forgetting", False, "Forgetting", "%", ".1f")]
+    out += [MetricSpec(name, hib[name], label, format=fmt) for name, (label, fmt) in COLUMNS.items()]
+    for name in hib:  # base / tuned - base / relative: after the columns, named after their metric
+        out += [MetricSpec(f"{name}_{part}", hib[name], column=False) for part in ("base", "delta", "rel")]
     return tuple(out)
 
 
@@ -54,6 +59,7 @@ class Forgetting(Task):
     metrics = _metric_specs()
     main_metric = "forgetting"
     description = "general-language suites (lm-eval) on the tuned model vs its base LLM"
+    display_name = "Forgetting (general language)"
     dataset_name = "lm_eval_offline"
 
     def suites(self) -> list[str]:

@@ -38,16 +38,16 @@ from hmvlm_bench.seeding import derive_seed
 from tasks import protocols as P
 
 M2T_METRICS: tuple[MetricSpec, ...] = (
-    MetricSpec("r_precision_top1", True, "R@1"),
-    MetricSpec("r_precision_top2", True, "R@2"),
-    MetricSpec("r_precision_top3", True, "R@3"),
-    MetricSpec("mm_dist", False, "MM-Dist"),
-    MetricSpec("bleu1", True, "BLEU@1"),
-    MetricSpec("bleu4", True, "BLEU@4"),
-    MetricSpec("rouge_l", True, "ROUGE-L"),
-    MetricSpec("cider", True, "CIDEr"),
-    MetricSpec("bertscore_f1", True, "BERTScore"),
-    MetricSpec("caption_length", None, "Length", "words"),
+    MetricSpec("r_precision_top1", True, "R@1", format=".3f"),
+    MetricSpec("r_precision_top2", True, "R@2", format=".3f"),
+    MetricSpec("r_precision_top3", True, "R@3", format=".3f"),
+    MetricSpec("mm_dist", False, "MM-Dist", format=".3f"),
+    MetricSpec("bleu1", True, "BLEU@1", format=".2f"),
+    MetricSpec("bleu4", True, "BLEU@4", format=".2f"),
+    MetricSpec("rouge_l", True, "ROUGE-L", format=".2f"),
+    MetricSpec("cider", True, "CIDEr", format=".2f"),
+    MetricSpec("bertscore_f1", True, "BERTScore", format=".2f"),
+    MetricSpec("caption_length", None, "Caption length", "words", ".1f"),  # closer to the real captions
 )
 _TEXT_NAMES = {"BLEU@1": "bleu1", "BLEU@4": "bleu4", "ROUGE-L": "rouge_l", "CIDEr-D": "cider",
                "BERTScore-F1": "bertscore_f1"}
@@ -61,6 +61,7 @@ class M2TTask(kit.EvaluatedSplitTask):
     requires: ClassVar[Capability] = Capability.CAPTION_MOTION
     metrics: ClassVar[tuple[MetricSpec, ...]] = M2T_METRICS
     main_metric: ClassVar[str] = "bertscore_f1"
+    display_name: ClassVar[str] = "Motion-to-text"
     description: ClassVar[str] = "Motion captioning: R-precision/MM-Dist via the evaluator, BLEU, ROUGE-L, CIDEr, BERTScore"
     dataset_name: ClassVar[str] = "synthetic"
     split: ClassVar[str] = "test"

@@ -31,10 +31,10 @@ from hmvlm_bench.errors import UserError
 from hmvlm_bench.seeding import derive_seed
 
 POSE_METRICS: tuple[MetricSpec, ...] = (
-    MetricSpec("mpjpe", False, "MPJPE", "mm"),
-    MetricSpec("pa_mpjpe", False, "PA-MPJPE", "mm"),
-    MetricSpec("pck", True, "PCK@150mm"),
-    MetricSpec("failure_rate", False, "Failed"),
+    MetricSpec("mpjpe", False, "MPJPE", "mm", ".1f"),
+    MetricSpec("pa_mpjpe", False, "PA-MPJPE", "mm", ".1f"),
+    MetricSpec("pck", True, "PCK@150mm", format=".3f"),
+    MetricSpec("failure_rate", False, "Failed samples", format=".1%"),
 )
 PELVIS = 0  # SMPL-22 root joint
 
@@ -96,6 +96,7 @@ class PoseFromImageTask(kit.SplitTask):
     metrics: ClassVar[tuple[MetricSpec, ...]] = POSE_METRICS
     main_metric: ClassVar[str] = "pa_mpjpe"
     description: ClassVar[str] = "3D pose from rendered test-motion frames (MPJPE, PA-MPJPE, PCK in mm)"
+    display_name: ClassVar[str] = "Pose from image"
     dataset_name: ClassVar[str] = "synthetic"
     split: ClassVar[str] = "test"
 
@@ -162,6 +163,7 @@ class PoseFileTask(kit.SettingsTask):
     metrics: ClassVar[tuple[MetricSpec, ...]] = POSE_METRICS
     main_metric: ClassVar[str] = "pa_mpjpe"
     description: ClassVar[str] = "3D pose on a Human3.6M evaluation file (ChatPose protocol, 14 LSP joints)"
+    display_name: ClassVar[str] = "Pose (Human3.6M)"
     dataset_name: ClassVar[str] = "h36m"
     unhashed_settings: ClassVar[tuple[str, ...]] = ("image_root",)  # where images are, not what they are
 
@@ -229,3 +231,4 @@ class Pose3DPWTask(PoseFileTask):
     name = "pose_from_image_3dpw"
     dataset_name = "3dpw"
     description = "3D pose on a 3DPW evaluation file (ChatPose protocol, 14 LSP joints)"
+    display_name = "Pose (3DPW)"

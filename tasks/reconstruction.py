@@ -36,14 +36,15 @@ from hmvlm_bench.seeding import derive_seed
 MAX_CROP = 8  # two motion tokens at temporal downsampling l = 4
 
 RECON_METRICS: tuple[MetricSpec, ...] = (
-    MetricSpec("mse", False, "Recon. MSE"),
-    MetricSpec("mpjpe", False, "MPJPE", "mm"),
-    *(MetricSpec(f"mse_{p}", False, f"MSE {p}") for p in PART_NAMES),
-    *(MetricSpec(f"mpjpe_{p}", False, f"MPJPE {p}", "mm") for p in PART_NAMES),
-    MetricSpec("codebook_usage", True, "Codebook usage"),
-    MetricSpec("codebook_perplexity", True, "Codebook ppl"),
-    MetricSpec("fid", False, "FID"),
-    MetricSpec("failure_rate", False, "Failed"),
+    MetricSpec("mse", False, "Recon. MSE", format=".3f"),
+    MetricSpec("mpjpe", False, "MPJPE", "mm", ".1f"),
+    MetricSpec("codebook_perplexity", True, "Codebook ppl", format=".1f"),
+    MetricSpec("codebook_usage", True, "Codebook usage", format=".3f"),
+    MetricSpec("fid", False, "FID (recon.)", format=".3f"),
+    MetricSpec("failure_rate", False, "Failed samples", format=".1%"),
+    # per body part: after the columns, labelled "Recon. MSE (left arm)", "MPJPE (mm) (torso)"
+    *(MetricSpec(f"mse_{p}", False, f"MSE {p}", column=False) for p in PART_NAMES),
+    *(MetricSpec(f"mpjpe_{p}", False, f"MPJPE {p}", "mm", column=False) for p in PART_NAMES),
 )
 
 
@@ -77,6 +78,7 @@ class ReconstructionTask(kit.SplitTask):
     requires: ClassVar[Capability] = Capability.TOKENIZE_MOTION
     metrics: ClassVar[tuple[MetricSpec, ...]] = RECON_METRICS
     main_metric: ClassVar[str] = "mse"
+    display_name: ClassVar[str] = "Tokenizer reconstruction"
     description: ClassVar[str] = "Tokenizer round trip on test motions (MSE, MPJPE, per-part errors, codebook use, FID)"
     dataset_name: ClassVar[str] = "synthetic"
     split: ClassVar[str] = "test"
@@ -227,6 +229,7 @@ class ReconstructionBVHTask(ReconstructionTask):
     dataset_name = "bvh"
     default_fid = False
     description = "Tokenizer round trip on imported BVH motion capture (--data bvh=DIR)"
+    display_name = "Tokenizer reconstruction (BVH)"
 
     def dataset(self, ctx) -> str:
         return self.options.get("dataset") or self.dataset_name

@@ -43,14 +43,14 @@ from hmvlm_bench.seeding import derive_seed
 from tasks import protocols as P
 
 T2M_METRICS: tuple[MetricSpec, ...] = (
-    MetricSpec("r_precision_top1", True, "R@1"),
-    MetricSpec("r_precision_top2", True, "R@2"),
-    MetricSpec("r_precision_top3", True, "R@3"),
-    MetricSpec("fid", False, "FID"),
-    MetricSpec("mm_dist", False, "MM-Dist"),
-    MetricSpec("diversity", None, "Diversity"),  # closer to the real motions' value
-    MetricSpec("multimodality", True, "MModality"),  # only with multimodality: true
-    MetricSpec("failure_rate", False, "Failed"),
+    MetricSpec("r_precision_top1", True, "R@1", format=".3f"),
+    MetricSpec("r_precision_top2", True, "R@2", format=".3f"),
+    MetricSpec("r_precision_top3", True, "R@3", format=".3f"),
+    MetricSpec("fid", False, "FID", format=".3f"),
+    MetricSpec("mm_dist", False, "MM-Dist", format=".3f"),
+    MetricSpec("diversity", None, "Diversity", format=".3f"),  # closer to the real motions' value
+    MetricSpec("multimodality", True, "MModality", format=".3f"),  # only with multimodality: true
+    MetricSpec("failure_rate", False, "Failed samples", format=".1%"),
 )
 
 # Reference MultiModality sizes (Guo et al. final_evaluations.py: mm_num_samples,
@@ -68,6 +68,7 @@ class T2MTask(kit.EvaluatedSplitTask):
     metrics: ClassVar[tuple[MetricSpec, ...]] = T2M_METRICS
     main_metric: ClassVar[str] = "r_precision_top3"
     description: ClassVar[str] = "Text-to-motion, plain text prompt (HumanML3D protocol: R-precision, FID, MM-Dist, Diversity)"
+    display_name: ClassVar[str] = "Text-to-motion"
     dataset_name: ClassVar[str] = "synthetic"
     split: ClassVar[str] = "test"
     variant: ClassVar[str] = "text"
@@ -410,15 +411,18 @@ class T2MFirstTokenTask(T2MTask):
     name = "t2m_first_token"
     variant = "first_token"
     description = "Text-to-motion, text + given first motion token (HMVLM prompt variant 2)"
+    display_name = "T2M (first token given)"
 
 
 class T2MLastTokenTask(T2MTask):
     name = "t2m_last_token"
     variant = "last_token"
     description = "Text-to-motion, text + given last motion token (HMVLM prompt variant 3)"
+    display_name = "T2M (last token given)"
 
 
 class T2MCompositionalTask(T2MTask):
     name = "t2m_compositional"
     split = "test_compositional"
     description = "Text-to-motion on compositional captions (split test_compositional)"
+    display_name = "T2M (compositional)"

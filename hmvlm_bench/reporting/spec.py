@@ -1,7 +1,9 @@
-"""The leaderboard display spec (`leaderboard.yaml`) and published numbers (`published.yaml`).
+"""The leaderboard display spec and published numbers (`published.yaml`).
 
-Both are a display layer over result files: names, directions, formats. A task or metric the
-spec does not know still renders from the result file's own metadata.
+Both are a display layer over result files: names, directions, formats. A metric's label,
+direction and format are stated once, by its task (`MetricSpec`, `Task.display_name`);
+`leaderboard.yaml` holds only overrides, the reference/floor rows and the plot wiring. A
+task or metric neither knows still renders from the result file's own metadata.
 """
 from __future__ import annotations
 
@@ -91,20 +93,59 @@ def _read_yaml(path: Path | None, default_name: str) -> dict[str, Any]:
     return raw
 
 
-def load_spec(path: Path | None = None) -> LeaderboardSpec:
+def task_displays(registries: Any = None) -> dict[str, TaskDisplay]:
+    """Each registered task's columns, from the task itself: its `display_name`,
+    `main_metric` and the `MetricSpec`s marked `column` (label, direction, format), in
+    declaration order; tasks in registration order. A task whose plugin fails to load is left out: its results still
+    render from their own metadata."""
+    if registries is None:
+        from hmvlm_bench.plugins import load_registries
+
+        registries = load_registries()
+    out: dict[str, TaskDisplay] = {}
+    for name in registries.tasks.registered():
+        if registries.tasks.is_group(name):
+            continue
+        try:
+            cls = registries.tasks.get(name)
+        except Exception:  # noqa: BLE001 - a broken plugin must not stop a report
+            continue
+        metrics = tuple(MetricDisplay(m.name, m.label, better_from_flag(m.higher_is_better), m.format)
+                        for m in getattr(cls, "metrics", ()) if getattr(m, "column", True))
+        out[name] = TaskDisplay(name=name, display=getattr(cls, "display_name", "") or name,
+                                main_metric=getattr(cls, "main_metric", ""), metrics=metrics)
+    return out
+
+
+def _override(tname: str, base: TaskDisplay | None, t: dict[str, Any]) -> TaskDisplay:
+    """A `tasks:` entry of the spec file over the task's own display: fields given win,
+    metrics are matched by name (an unknown one is appended)."""
+    metrics = list(base.metrics) if base else []
+    index = {m.name: i for i, m in enumerate(metrics)}
+    for m in t.get("metrics") or []:
+        better = m.get("better")
+        if better is not None and better not in BETTER_VALUES:
+            raise UserError(f"leaderboard spec: task {tname} metric {m.get('name')}: "
+                            f"better must be one of {', '.join(BETTER_VALUES)}, got {better!r}")
+        old = metrics[index[m["name"]]] if m["name"] in index else None
+        new = MetricDisplay(name=m["name"], display=m.get("display", old.display if old else m["name"]),
+                            better=better if better is not None else (old.better if old else None),
+                            format=str(m.get("format", old.format if old else "")))
+        if old is None:
+            index[m["name"]] = len(metrics)
+            metrics.append(new)
+        else:
+            metrics[index[m["name"]]] = new
+    return TaskDisplay(name=tname, display=t.get("display", base.display if base else tname),
+                       main_metric=t.get("main_metric", base.main_metric if base else ""), metrics=tuple(metrics))
+
+
+def load_spec(path: Path | None = None, registries: Any = None) -> LeaderboardSpec:
+    """The registered tasks' own displays (`task_displays`) with the spec file's overrides."""
     raw = _read_yaml(path, "leaderboard.yaml")
-    tasks: dict[str, TaskDisplay] = {}
+    tasks = task_displays(registries)
     for tname, t in (raw.get("tasks") or {}).items():
-        metrics = []
-        for m in t.get("metrics") or []:
-            better = m.get("better")
-            if better is not None and better not in BETTER_VALUES:
-                raise UserError(f"leaderboard spec: task {tname} metric {m.get('name')}: "
-                                f"better must be one of {', '.join(BETTER_VALUES)}, got {better!r}")
-            metrics.append(MetricDisplay(name=m["name"], display=m.get("display", m["name"]),
-                                         better=better, format=str(m.get("format", ""))))
-        tasks[tname] = TaskDisplay(name=tname, display=t.get("display", tname),
-                                   main_metric=t.get("main_metric", ""), metrics=tuple(metrics))
+        tasks[tname] = _override(tname, tasks.get(tname), t or {})
     return LeaderboardSpec(tasks=tasks,
                            reference_models=tuple(raw.get("reference_models") or ("ground-truth",)),
                            plots=dict(raw.get("plots") or {}),

@@ -61,3 +61,17 @@ def test_model_keys(data_fp: str) -> None:
                 "3e795eab5f0e64b2": key("hmvlm", recipe="long"), "144515fa295b1f3b": key("lora", recipe="long")}
     assert expected == {k: k for k in expected}
     assert set(expected) == _shipped("model")
+
+
+def test_base_llm_suite_scores_key() -> None:
+    """The base LLM's forgetting-suite scores are keyed by the task config, whose suite
+    hashes cover the suite files and the scoring code (hmvlm_utils.py and the forgetting
+    metrics module, by file name and bytes): moving that module must keep both."""
+    from types import SimpleNamespace
+
+    from hmvlm_bench.plugins import load_registries
+
+    task = load_registries().tasks.get("forgetting")()
+    ctx = SimpleNamespace(limit=None, preset=get_preset("mini"), seed=0)
+    key = {"base": {"model": "base", "preset": "mini"}, "task": task.config(ctx), "seed": 0}
+    assert {ArtifactStore.key(key)} == _shipped("lm_base_scores")
