@@ -95,6 +95,15 @@ def layer_suite(device: str, shapes: str, batch_sizes: list[int], quick: bool) -
 
 
 # ------------------------------------------------------------------------------ models
+def _require_assets(problem: str) -> None:
+    """With HMVLM_BENCH_REQUIRE_ASSETS=1 (scripts/gpu_bench.sh sets it) a missing offline asset
+    stops the suite instead of falling back to random weights / the hashing gate."""
+    import os
+
+    if os.environ.get("HMVLM_BENCH_REQUIRE_ASSETS") == "1":
+        raise UserError(f"{problem} (HMVLM_BENCH_REQUIRE_ASSETS=1: no random-weight fallback)")
+
+
 @dataclass
 class LLM:
     model: nn.Module
@@ -118,6 +127,7 @@ def build_llm(shp: BenchShapes, device: str, seed: int = 0) -> LLM:
             model, _ = load_smollm2(dtype=dtype)
             return LLM(model.to(device).eval(), int(model.config.vocab_size), "real SmolLM2-135M-Instruct")
         except UserError as exc:
+            _require_assets(f"SmolLM2 asset unavailable: {exc}")
             weights = f"random (SmolLM2 asset unavailable: {exc})"
     else:
         weights = "random"
@@ -427,6 +437,7 @@ def _gate(shp: BenchShapes, device: str) -> tuple[Any, str]:
         return (PromptGate.from_config(PromptGateConfig(num_experts=NUM_EXPERTS, encoder="minilm"), device),
                 "MiniLM-L6 (offline stand-in for the paper's CLIP text encoder)")
     except (UserError, ImportError, OSError) as exc:
+        _require_assets(f"MiniLM gate encoder unavailable: {exc}")
         return (PromptGate.from_config(PromptGateConfig(num_experts=NUM_EXPERTS, encoder="hashing"), device),
                 f"hashing (MiniLM unavailable: {exc})")
 

