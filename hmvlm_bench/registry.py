@@ -103,6 +103,7 @@ class Registries:
 
     models: Registry[Any] = field(default_factory=lambda: Registry("model"))
     tasks: Registry[Any] = field(default_factory=lambda: Registry("task"))
-    metrics: Registry[Any] = field(default_factory=lambda: Registry("metric"))
+    # no metrics registry: metrics are pure functions (hmvlm_bench.metrics) that a task
+    # calls, and a task declares what it reports in its `MetricSpec`s
     trainers: Registry[Any] = field(default_factory=lambda: Registry("trainer"))
     benchmarks: Registry[Any] = field(default_factory=lambda: Registry("benchmark"))

@@ -80,9 +80,9 @@ class Forgetting(Task):
 
     def _suite_versions(self) -> dict[str, str]:
         # the bytes of a suite's YAML, its data and the scoring code (the `!function` hooks
-        # and hmvlm_bench.forgetting): an edit to any of them changes the task hash (names
-        # and sizes did not: a same-size data edit was served from cache)
-        import hmvlm_bench.forgetting as scoring
+        # and hmvlm_bench.metrics.forgetting, by file name and bytes): an edit to any of them
+        # changes the task hash (names and sizes did not: a same-size data edit was served from cache)
+        import hmvlm_bench.metrics.forgetting as scoring
         from hmvlm_bench.filehash import files_digest
 
         data = files_digest(sorted((SUITE_DIR / "data").glob("*.json*")))
@@ -128,7 +128,7 @@ class Forgetting(Task):
         return json.loads((path / "scores.json").read_text())
 
     def evaluate(self, model: Any, ctx: Any) -> TaskResult:
-        from hmvlm_bench.forgetting import forgetting_scores
+        from hmvlm_bench.metrics.forgetting import forgetting_scores
 
         from hmvlm_bench.seeding import model_threads
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hmvlm_bench.forgetting import (
+from hmvlm_bench.metrics.forgetting import (
     forgetting_scores, paired_bootstrap_ci, prefix_match, retention_scores, rouge_l_f,
 )
 
