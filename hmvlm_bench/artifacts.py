@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from hmvlm_bench.contracts import stable_hash
+from hmvlm_bench.hashing import stable_hash
 from hmvlm_bench.locking import FileLock, file_lock
 
 MANIFEST = "artifact.json"

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence, TypeVar
 
 from hmvlm_bench.artifacts import ArtifactStore
-from hmvlm_bench.contracts import stable_hash
+from hmvlm_bench.hashing import stable_hash
 from hmvlm_bench.errors import UserError
 from hmvlm_bench.presets import Preset
 

@@ -8,12 +8,12 @@ runner only pairs those that match and lists the rest as skipped. Requests carry
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, Sequence
+
+from hmvlm_bench.hashing import stable_hash  # noqa: F401 - re-exported for plugins
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -287,8 +287,3 @@ class Task(ABC):
                 return m
         raise KeyError(name)
 
-
-def stable_hash(obj: Any, n: int = 16) -> str:
-    """sha256 of a canonical JSON dump (sorted keys), first `n` hex digits."""
-    blob = json.dumps(obj, sort_keys=True, default=str, separators=(",", ":")).encode()
-    return hashlib.sha256(blob).hexdigest()[:n]

@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence
 
 import numpy as np
 
-from hmvlm_bench.contracts import MetricValue, Task, stable_hash
+from hmvlm_bench.contracts import MetricValue, Task
 from hmvlm_bench.errors import UserError
+from hmvlm_bench.hashing import stable_hash
 
 if TYPE_CHECKING:  # pragma: no cover
     from hmvlm_bench.context import TaskContext
