@@ -69,11 +69,19 @@ def test_presets() -> None:
 
 
 def test_cli_trains_into_artifact_cache_once(fake_dataset: Path, tmp_path: Path) -> None:
-    from hmvlm_bench.errors import UserError
-    from reference_model.tokenizer.cli import train_tokenizer_cmd
+    """The registered trainer `tokenizer` (`hmvlm-bench train tokenizer`)."""
+    import shutil
 
-    kw = dict(preset="tiny", variant="whole-body", data=f"synthetic={fake_dataset}", steps=3,
-              cache_dir=tmp_path, progress=False)
+    from hmvlm_bench.errors import UserError
+    from reference_model.hmvlm.training import train_tokenizer_cmd
+
+    root = shutil.copytree(fake_dataset, tmp_path / "data")
+    (root / "test.txt").write_text((root / "val.txt").read_text())  # the key reads the test split
+    (root / "texts").mkdir(exist_ok=True)
+    for sid in (root / "test.txt").read_text().split():  # which needs captions
+        (root / "texts" / f"{sid}.txt").write_text("a person walks#a/DET person/NOUN walk/VERB#0.0#0.0\n")
+    kw = dict(preset="tiny", variant="whole-body", data=f"synthetic={root}", steps=3,
+              cache_dir=tmp_path / "cache")
     first = train_tokenizer_cmd(**kw)
     assert (first / "tokenizer.safetensors").is_file() and (first / "artifact.json").is_file()
     stamp = (first / "tokenizer.safetensors").stat().st_mtime_ns
@@ -81,6 +89,6 @@ def test_cli_trains_into_artifact_cache_once(fake_dataset: Path, tmp_path: Path)
     assert (first / "tokenizer.safetensors").stat().st_mtime_ns == stamp
     assert load_tokenizer(first).n_streams == 1
     with pytest.raises(UserError):
-        train_tokenizer_cmd(preset="tiny", data=str(tmp_path / "missing"))
+        train_tokenizer_cmd(preset="tiny", data=f"synthetic={tmp_path / 'missing'}", cache_dir=tmp_path)
     with pytest.raises(UserError):
-        train_tokenizer_cmd(preset="tiny", variant="nope", data=str(fake_dataset))
+        train_tokenizer_cmd(preset="tiny", variant="nope", data=f"synthetic={root}", cache_dir=tmp_path / "cache")
