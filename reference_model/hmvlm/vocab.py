@@ -209,9 +209,10 @@ def init_rows_from_codebooks(model: Any, info: VocabInfo, codebooks: dict[str, S
     from reference_model.tokenizer.tokens import code_token, stream_names
 
     gen = torch.Generator().manual_seed(seed + 7919)
-    targets = [(p, src) for p, src in ((new_token_parameters(model)["embed"], model.get_input_embeddings().weight),
-                                       (new_token_parameters(model).get("head"), getattr(model.get_output_embeddings(), "weight", None)))
-               if p is not None and src is not None]
+    params = new_token_parameters(model)
+    targets = [(params["embed"], model.get_input_embeddings().weight)]
+    if "head" in params:  # untied head: its own rows, scaled to the head's statistics
+        targets.append((params["head"], model.get_output_embeddings().weight))
     n_set = 0
     for kind, books in sorted(codebooks.items()):
         for stream, book in zip(stream_names(len(books)), books):
