@@ -1,4 +1,5 @@
-"""HMVLM motion/pose tokenizers (body-part VQ-VAE) and the shared tokenizer interface.
+"""HMVLM motion/pose tokenizers (body-part VQ-VAE), the whole-body VQ-VAE of the tokenizer
+ablation, and the shared tokenizer interface.
 
 Light on import: names resolve lazily so `import reference_model.tokenizer` pulls no torch.
 """
@@ -14,6 +15,7 @@ _EXPORTS = {
     "register_tokenizer": "reference_model.tokenizer.base",
     "BodyPartTokenizer": "reference_model.tokenizer.body_part",
     "PoseTokenizer": "reference_model.tokenizer.body_part",
+    "WholeBodyVQ": "reference_model.tokenizer.whole_body",
     "QuantizeEMAReset": "reference_model.tokenizer.quantizer",
     "train_tokenizer": "reference_model.tokenizer.training",
     "load_tokenizer": "reference_model.tokenizer.base",

@@ -13,8 +13,8 @@ Length convention: T that is not a multiple of l is *cropped* to l * (T // l) fr
 Loading: `config.json` stores the variant (and, for information only, the class name).
 `load(dir)` takes the class from `TOKENIZER_CLASSES` by variant, importing only the modules
 named in `TOKENIZER_MODULES` (code, never a data file): a checkpoint cannot make us import
-a module of its choosing. `baselines.whole_body_vq` registers its classes on import; it is
-named by string so this package does not import `baselines` at load time.
+a module of its choosing. `reference_model.tokenizer.whole_body` registers its classes on
+import; it is named by string so loading a body-part tokenizer never imports it.
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ FORMAT_VERSION = 1
 # variant -> tokenizer class; filled by the modules defining the classes (on import).
 TOKENIZER_CLASSES: dict[str, type["MotionTokenizer"]] = {}
 # the only modules imported to find a tokenizer class (trusted code, not checkpoint data)
-TOKENIZER_MODULES = ("reference_model.tokenizer.body_part", "baselines.whole_body_vq")
+TOKENIZER_MODULES = ("reference_model.tokenizer.body_part", "reference_model.tokenizer.whole_body")
 
 
 def register_tokenizer(*variants: str):

@@ -7,8 +7,9 @@ conv encoder 263 -> code_dim with l = 4, QuantizeEMAReset, mirrored conv decoder
 blocks and the quantiser are the reference tokenizer's (no second copy).
 
 Importing this module registers the variants "whole-body" and "whole-body-x5" with
-`reference_model.tokenizer.base.TOKENIZER_CLASSES`; saved checkpoints also carry
-"class": "baselines.whole_body_vq:WholeBodyVQ" for lazy loading.
+`reference_model.tokenizer.base.TOKENIZER_CLASSES` (it is one of `TOKENIZER_MODULES`).
+Tokenizers saved before it moved here from `baselines/` name "baselines.whole_body_vq:
+WholeBodyVQ" as their "class": information only, loading goes by variant.
 """
 from __future__ import annotations
 
