@@ -1,14 +1,15 @@
-"""Registers the reference HMVLM model and its trainers with the harness."""
+"""Registers the reference HMVLM model, its variants and its trainers with the harness."""
 from __future__ import annotations
 
 from hmvlm_bench.registry import Registries
 
 
 def register(regs: Registries) -> None:
-    regs.models.register("hmvlm", "reference_model.hmvlm.model:HMVLMModel",
-                         description="HMVLM: body-part tokens + MoE-LoRA with zero expert and prompt gate")
-    regs.models.register("tokenizer-body-part", "reference_model.hmvlm.tokenizer_model:TokenizerModel",
-                         description="HMVLM body-part motion tokenizer alone (reconstruction)")
+    from reference_model.hmvlm.variants import register_variants
+
+    # `hmvlm`, its ablation variants and the tokenizer-only rows: one entry each in
+    # reference_model/hmvlm/variants.py (VARIANTS), registered from there
+    register_variants(regs)
     regs.trainers.register("model", "reference_model.hmvlm.training:train_model",
                            description="multi-task instruction tuning of HMVLM or a baseline variant")
     regs.trainers.register("tokenizer", "reference_model.hmvlm.training:train_tokenizer_cmd",

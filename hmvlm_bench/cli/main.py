@@ -329,6 +329,13 @@ def _trainer(name: str):
     return _registries(None).trainers.get(name)
 
 
+def _variants(incomplete: str = "") -> list[str]:
+    """The registered models `train model --variant` builds (registered with trainer="model")."""
+    regs = _registries(None)
+    return [n for n in regs.models.registered() if regs.models.meta(n).get("trainer") == "model"
+            and n.startswith(incomplete)]
+
+
 @train_app.command("tokenizer")
 def train_tokenizer(
     preset: str = typer.Option("mini", help="tiny | mini | paper"),
@@ -360,7 +367,7 @@ def train_evaluator(
 @train_app.command("model")
 def train_model(
     preset: str = typer.Option("mini", help="tiny | mini | paper"),
-    variant: str = typer.Option("hmvlm", help="hmvlm | lora | full-ft | whole-body | whole-body-x5 | no-zero | no-gate-loss"),
+    variant: str = typer.Option("hmvlm", help="hmvlm or a registered variant of it: lora, full-ft, whole-body, no-zero, ... (the models `ls models` lists; tab-completes)", autocompletion=_variants),
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: the artifact cache)."),
     steps: Optional[int] = typer.Option(None, help="Override the preset's number of steps."),
     data: Optional[str] = typer.Option(None, "--data", help="NAME=DIR (default: synthetic)."),

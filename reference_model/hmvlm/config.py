@@ -1,8 +1,8 @@
 """HMVLMConfig: one dataclass for the reference model and every baseline variant.
 
-A variant is a *delta* over the preset's defaults (peft `method_comparison` habit): `lora`
-swaps the adapter, `whole-body` the motion tokenizer, `no-zero` / `no-gate-loss` switch one
-MoE-LoRA feature off. Paper values: HMVLM NeurIPS 2025 sec. 3-4 (5 experts of rank 8 incl.
+A variant is a *delta* over the preset's defaults (peft `method_comparison` habit), one
+entry in `reference_model.hmvlm.variants.VARIANTS`: `lora` swaps the adapter, `whole-body`
+the motion tokenizer, `no-zero` / `no-gate-loss` switch one MoE-LoRA feature off. Paper values: HMVLM NeurIPS 2025 sec. 3-4 (5 experts of rank 8 incl.
 the zero expert on all linear modules, gate MLP hidden 512 over CLIP text features, batch 32
 with micro-batch 2, AdamW lr 3e-3 cosine); see /work/shared/DESIGN.md sec. 3.
 """
@@ -177,11 +177,9 @@ class HMVLMConfig:
             raise UserError(f"unknown preset '{preset}'{did_you_mean(preset, PRESETS)} (known: {', '.join(PRESETS)})")
         base: dict[str, Any] = dict(PRESET_VALUES[preset])
         base.update(recipe_values(recipe or DEFAULT_RECIPE.get(preset, "v1")))
-        delta = VARIANT_DELTAS.get(variant)
-        if delta is None:
-            raise UserError(f"unknown HMVLM variant '{variant}'{did_you_mean(variant, VARIANT_DELTAS)}"
-                            f" (known: {', '.join(VARIANT_DELTAS)})")
-        base.update(delta)
+        from reference_model.hmvlm.variants import variant_delta
+
+        base.update(variant_delta(variant))
         base.update({k: v for k, v in overrides.items() if v is not None})
         base.update(preset=preset, variant=variant)
         if "task_mix" in base and not isinstance(base["task_mix"], tuple):
@@ -252,16 +250,14 @@ def recipe_values(name: str) -> dict[str, Any]:
     return dict(RECIPES[name])
 
 
-# Variant -> delta over the preset (ablations as deltas; baselines/ registers the names).
-VARIANT_DELTAS: dict[str, dict[str, Any]] = {
-    "hmvlm": {},
-    "lora": dict(adapter="lora"),
-    "full-ft": dict(adapter="full"),
-    "whole-body": dict(motion_tokenizer="whole-body"),
-    "whole-body-x5": dict(motion_tokenizer="whole-body-x5"),
-    "no-zero": dict(zero_expert=False, num_experts=4),
-    "no-gate-loss": dict(gating_loss=False),
-}
+def __getattr__(name: str) -> Any:
+    """`VARIANT_DELTAS` (variant -> delta), kept for older imports: a copy drawn from the
+    variant entries in `reference_model.hmvlm.variants.VARIANTS`, where variants live."""
+    if name == "VARIANT_DELTAS":
+        from reference_model.hmvlm.variants import VARIANTS
+
+        return {n: dict(v.delta) for n, v in VARIANTS.items() if v.kind == "model"}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ------------------------------------------------------------------------------- local model paths
@@ -309,7 +305,10 @@ def missing_paths(preset: str, args: dict[str, Any], variant: str = "hmvlm") -> 
     `--model-args` to add; empty with random weights."""
     if truthy(args.get("random_weights", False)):
         return []
-    values = {**PRESET_VALUES.get(preset, {}), **VARIANT_DELTAS.get(variant, {})}
+    from reference_model.hmvlm.variants import VARIANTS
+
+    delta = VARIANTS[variant].delta if variant in VARIANTS else {}
+    values = {**PRESET_VALUES.get(preset, {}), **delta}
     adapter = values.get("adapter", HMVLMConfig.adapter)  # the dataclass default (moe_lora)
     missing: list[str] = []
     for field_name, needs, arg, what in PAPER_PATHS:
