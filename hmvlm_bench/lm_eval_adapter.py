@@ -27,10 +27,14 @@ from lm_eval.api.model import TemplateLM
 from lm_eval.api.registry import register_model
 
 from hmvlm_bench.errors import UserError
+from hmvlm_bench.presets import PresetTable
 from hmvlm_bench.progress import advance, sample_bar
 
 DEFAULT_MODEL = "hmvlm"  # `--model hmvlm` scores the tuned model unless told `model=base`
 DEFAULT_PRESET = "mini"  # as `hmvlm-bench run`
+# The base LLM `model=base` loads per preset without `llm_path` (None: it needs llm_path=DIR)
+BASE_LLMS: PresetTable[str | None] = PresetTable("lm-eval base LLM", {
+    "tiny": "tiny-llama", "mini": "smollm2-135m-instruct", "paper": None})
 DEFAULT_BATCH_SIZE = 8
 DEFAULT_MAX_LENGTH = 2048  # caps SmolLM2's 8192 context: rolling windows stay CPU-sized
 MAX_BATCH_TOKENS = 4096  # padded tokens per scoring batch: full-vocab logits stay < 1 GB
@@ -89,10 +93,11 @@ def build_lm_backend(model_args: dict[str, Any]) -> LMBackend:
         hf_model = AutoModelForCausalLM.from_pretrained(llm_path, dtype="auto")
         return HFBackend(hf_model, AutoTokenizer.from_pretrained(llm_path), name=Path(llm_path).name,
                          fingerprint=f"path:{Path(llm_path).resolve()}")
-    if preset == "tiny":
+    llm = BASE_LLMS.get(preset)
+    if llm == "tiny-llama":
         hf_model, tok = assets.tiny_llama(seed=seed)
         return HFBackend(hf_model, tok, name="tiny-llama", fingerprint=f"tiny-llama:h64-l2-seed{seed}")
-    if preset == "mini":
+    if llm == "smollm2-135m-instruct":
         hf_model, tok = assets.load_smollm2()
         return HFBackend(hf_model, tok, name="smollm2-135m-instruct", fingerprint=assets.smollm2_fingerprint())
     raise UserError(f"preset '{preset}' has no built-in base LLM: pass llm_path=DIR")

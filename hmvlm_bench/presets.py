@@ -1,12 +1,15 @@
 """Presets: `tiny` (tests, seconds), `mini` (the embedded default), `paper` (GPU, real data).
 
-Only harness-wide knobs live here; each component (tokenizer, evaluator, model) maps the
-preset name to its own sizes in its own config module.
+A preset is one `Preset` entry in `PRESETS`, holding the harness-wide knobs. Each
+component that sizes itself per preset (HMVLM model, tokenizer, evaluator, forgetting
+limit, lm-eval base LLM) declares its values once, next to its code, as a `PresetTable`
+keyed by preset name; every table is recorded in `TABLES`, and `preset_table_problems()`
+names a registered preset a table lacks (tests/core/test_preset_tables.py fails on it).
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Mapping, TypeVar
 
 from hmvlm_bench.errors import UserError, did_you_mean
 
@@ -53,3 +56,48 @@ def get_preset(name: str) -> Preset:
     except KeyError:
         raise UserError(f"unknown preset '{name}'" + did_you_mean(name, PRESETS)
                         + f" (known: {', '.join(PRESETS)})") from None
+
+
+# ------------------------------------------------------------------ per-component tables
+V = TypeVar("V")
+
+# component -> its table, filled as the modules declaring them are imported
+TABLES: dict[str, "PresetTable[Any]"] = {}
+
+
+class MissingPresetValue(UserError, KeyError):
+    """A component has no value for a preset (a UserError; a KeyError for `Mapping.get`)."""
+
+    __str__ = Exception.__str__
+
+
+class PresetTable(dict[str, V]):
+    """One component's values per preset, declared once next to the component:
+    `SIZES = PresetTable("tokenizer", {"tiny": ..., "mini": ..., "paper": ...})`.
+    `table[preset]` takes a preset name or a `Preset` and, when the preset has no entry,
+    raises one line naming the component; `.get` keeps dict semantics."""
+
+    def __init__(self, component: str, values: Mapping[str, V]) -> None:
+        super().__init__(values)
+        self.component = component
+        TABLES[component] = self
+
+    def __getitem__(self, preset: "str | Preset") -> V:
+        return super().__getitem__(preset.name if isinstance(preset, Preset) else preset)
+
+    def __missing__(self, name: str) -> V:
+        raise MissingPresetValue(f"the {self.component} has no value for preset '{name}'"
+                                 + did_you_mean(name, self) + f" (it has: {', '.join(self)})")
+
+
+def preset_table_problems(tables: Mapping[str, PresetTable[Any]] | None = None) -> list[str]:
+    """One line per table that lacks a registered preset or names an unregistered one."""
+    out = []
+    for component, table in sorted((TABLES if tables is None else tables).items()):
+        missing = [p for p in PRESETS if p not in table]
+        extra = [p for p in table if p not in PRESETS]
+        if missing:
+            out.append(f"{component}: no value for preset(s) {', '.join(missing)}")
+        if extra:
+            out.append(f"{component}: values for unregistered preset(s) {', '.join(extra)}")
+    return out

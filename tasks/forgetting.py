@@ -17,6 +17,7 @@ from typing import Any
 
 from hmvlm_bench.contracts import Capability, MetricSpec, MetricValue, Task, TaskResult, stable_hash
 from hmvlm_bench.errors import UserError
+from hmvlm_bench.presets import PresetTable
 
 SUITE_DIR = Path(__file__).resolve().parent / "lm_eval"
 
@@ -31,7 +32,7 @@ SUITE_METRICS: dict[str, tuple[tuple[str, str, bool, str | None], ...]] = {
 HEADLINE = {"hmvlm_news_ppl": "news_bits_per_byte", "hmvlm_knowledge_mc": "knowledge_acc",
             "hmvlm_retention": "retention_rouge_l"}
 # mini: 64 items per suite keeps one model near 4 CPU-minutes (full suites: ~17 min)
-DEFAULT_LIMITS = {"tiny": 4, "mini": 64, "paper": None}
+DEFAULT_LIMITS = PresetTable("forgetting suite limit", {"tiny": 4, "mini": 64, "paper": None})
 
 
 # report columns after `forgetting` (mean relative drop, %): label and format, in column order

@@ -26,6 +26,7 @@ import numpy as np
 from hmvlm_bench.checkpoint_io import file_sha256
 from hmvlm_bench.errors import UserError
 from hmvlm_bench.evaluators.base import Evaluator, pad_motions
+from hmvlm_bench.presets import PresetTable
 
 WEIGHTS_FILE = "evaluator.safetensors"
 CONFIG_FILE = "config.json"
@@ -76,7 +77,8 @@ class ContrastiveConfig:
         return cls(**d)
 
 
-_PRESETS: dict[str, dict[str, Any]] = {
+# Sizes per preset: one entry per registered preset (tests/core/test_preset_tables.py checks).
+_PRESETS: PresetTable[dict[str, Any]] = PresetTable("text-motion evaluator config", {
     # seconds on CPU: for tests and the tiny preset
     "tiny": dict(preset="tiny", text_hidden=64, conv_hidden=32, gru_hidden=32, epochs=2, batch_size=16,
                  max_train_items=128, val_items=64),
@@ -84,7 +86,7 @@ _PRESETS: dict[str, dict[str, Any]] = {
     "mini": dict(preset="mini"),
     # real datasets (HumanML3D-size): more capacity and epochs; GPU advisable
     "paper": dict(preset="paper", conv_hidden=512, gru_hidden=512, epochs=40, batch_size=128, val_items=4384),
-}
+})
 
 
 def evaluator_config_for_preset(name: str, **overrides: Any) -> ContrastiveConfig:

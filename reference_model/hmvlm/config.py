@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from hmvlm_bench.errors import UserError, did_you_mean
+from hmvlm_bench.presets import PRESETS as REGISTERED_PRESETS
+from hmvlm_bench.presets import PresetTable
 
-PRESETS = ("tiny", "mini", "paper")
 ADAPTERS = ("moe_lora", "lora", "full")
 GATE_ENCODERS = ("hashing", "minilm", "clip")
 MOTION_TOKENIZERS = ("body-part", "whole-body", "whole-body-x5")
@@ -173,8 +174,9 @@ class HMVLMConfig:
                    **overrides: Any) -> "HMVLMConfig":
         """Preset sizes + the recipe (default: the preset's, `DEFAULT_RECIPE`) + the
         variant's delta + explicit overrides (last wins; None = not given)."""
-        if preset not in PRESETS:
-            raise UserError(f"unknown preset '{preset}'{did_you_mean(preset, PRESETS)} (known: {', '.join(PRESETS)})")
+        if preset not in REGISTERED_PRESETS:
+            raise UserError(f"unknown preset '{preset}'{did_you_mean(preset, REGISTERED_PRESETS)}"
+                            f" (known: {', '.join(REGISTERED_PRESETS)})")
         base: dict[str, Any] = dict(PRESET_VALUES[preset])
         base.update(recipe_values(recipe or DEFAULT_RECIPE.get(preset, "v1")))
         from reference_model.hmvlm.variants import variant_delta
@@ -194,8 +196,9 @@ LATER_FIELDS: dict[str, Any] = {"tokenizer_preset": None, "precision": "auto", "
                                 "new_row_init": "mean", "first_step_weight": 1.0}
 
 
-# Per-preset values (only what differs from the dataclass defaults, which are `mini`).
-PRESET_VALUES: dict[str, dict[str, Any]] = {
+# Per-preset values (only what differs from the dataclass defaults, which are `mini`): one
+# entry per registered preset (hmvlm_bench.presets; tests/core/test_preset_tables.py checks).
+PRESET_VALUES: PresetTable[dict[str, Any]] = PresetTable("HMVLM model config", {
     # random tiny Llama, hashing gate: trains in seconds (tests)
     "tiny": dict(llm="tiny-llama", gate_encoder="hashing", steps=12, batch_size=4, micro_batch_size=2,
                  lr=1e-2, lr_embed=1e-2, warmup_steps=2, n_general=8, general_max_new_tokens=8,
@@ -210,7 +213,8 @@ PRESET_VALUES: dict[str, dict[str, Any]] = {
                   max_motion_frames=196, n_general=102, general_max_new_tokens=256, n_pose_images=20000,
                   image_size=224, image_patches=256, max_seq_len=1024, checkpoint_every=200,
                   save_dtype="bfloat16"),
-}
+})
+PRESETS = PRESET_VALUES  # the presets this config knows (the same table, by its older name)
 
 # Training recipes: named deltas over a preset's values, picked with the model arg
 # `recipe=NAME` (training and evaluation alike: another recipe is another checkpoint).

@@ -10,10 +10,25 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
 from hmvlm_bench.errors import UserError
+from hmvlm_bench.presets import PRESETS as REGISTERED_PRESETS
+from hmvlm_bench.presets import PresetTable
 
 Variant = Literal["body-part", "pose", "whole-body", "whole-body-x5"]
 VARIANTS: tuple[str, ...] = ("body-part", "pose", "whole-body", "whole-body-x5")
-PRESETS: tuple[str, ...] = ("tiny", "mini", "paper")
+
+# Named sizes per preset (what differs from the dataclass defaults, which are `paper` =
+# HMVLM/T2M-GPT): one entry per registered preset (tests/core/test_preset_tables.py checks).
+PRESET_VALUES: PresetTable[dict[str, Any]] = PresetTable("tokenizer config", {
+    "paper": {},
+    # spatial_dim dominates CPU cost (27 tokens per frame); 32 keeps a step ~0.25 s
+    "mini": dict(codebook_size=256, code_dim=128, width=128, depth=2, spatial_dim=32,
+                 spatial_layers=1, spatial_heads=2, lr=1e-3, batch_size=32, window=64,
+                 steps=1200, warmup_steps=100, lr_decay_at=1000, lr_gamma=0.2),
+    "tiny": dict(codebook_size=32, code_dim=32, width=32, depth=1, spatial_dim=32,
+                 spatial_layers=1, spatial_heads=2, lr=2e-3, batch_size=8, window=32,
+                 steps=40, warmup_steps=5, lr_decay_at=10_000, mu=0.9),
+})
+PRESETS = PRESET_VALUES  # the presets the tokenizer knows (the same table, by its older name)
 
 
 @dataclass(frozen=True)
@@ -66,21 +81,12 @@ class TokenizerConfig:
 
     @classmethod
     def for_preset(cls, preset: str, variant: str = "body-part", **overrides: Any) -> "TokenizerConfig":
-        """Named sizes. `paper` = HMVLM/T2M-GPT; `mini` trains in minutes on 2 CPU cores;
-        `tiny` trains in seconds (tests). The x5 baseline multiplies K by 5 (HMVLM ablation)."""
-        if preset not in PRESETS:
-            raise UserError(f"unknown tokenizer preset '{preset}' (known: {', '.join(PRESETS)})")
-        base: dict[str, Any] = {
-            "paper": {},
-            # spatial_dim dominates CPU cost (27 tokens per frame); 32 keeps a step ~0.25 s
-            "mini": dict(codebook_size=256, code_dim=128, width=128, depth=2, spatial_dim=32,
-                         spatial_layers=1, spatial_heads=2, lr=1e-3, batch_size=32, window=64,
-                         steps=1200, warmup_steps=100, lr_decay_at=1000, lr_gamma=0.2),
-            "tiny": dict(codebook_size=32, code_dim=32, width=32, depth=1, spatial_dim=32,
-                         spatial_layers=1, spatial_heads=2, lr=2e-3, batch_size=8, window=32,
-                         steps=40, warmup_steps=5, lr_decay_at=10_000, mu=0.9),
-        }[preset]
-        base = dict(base, variant=variant, preset=preset)
+        """Named sizes (`PRESET_VALUES`). `paper` = HMVLM/T2M-GPT; `mini` trains in minutes on
+        2 CPU cores; `tiny` trains in seconds (tests). The x5 baseline multiplies K by 5 (HMVLM
+        ablation)."""
+        if preset not in REGISTERED_PRESETS:
+            raise UserError(f"unknown tokenizer preset '{preset}' (known: {', '.join(REGISTERED_PRESETS)})")
+        base = dict(PRESET_VALUES[preset], variant=variant, preset=preset)
         if variant == "whole-body-x5":
             base["codebook_size"] = 5 * base.get("codebook_size", cls.codebook_size)
         if variant == "pose":
