@@ -161,6 +161,24 @@ class SubsetHead:
         return logits, out.past_key_values
 
 
+@dataclass
+class Guidance:
+    """Classifier-free guidance for `decode` (Ho & Salimans 2022; for LLM decoding,
+    Sanchez et al. 2023, "Stay on topic with classifier-free guidance"; MoMask uses it for
+    text-to-motion tokens with scale 4): `rows` are the unconditional prompts, one per
+    decoded row, in the same order."""
+
+    rows: Sequence[Sequence[int]]
+    scale: float
+
+    def mix(self, cond: torch.Tensor, uncond: torch.Tensor) -> torch.Tensor:
+        """`uncond + scale * (cond - uncond)` where both are finite, -inf elsewhere (ids
+        outside the allowed subset are -inf in both: their difference would be nan)."""
+        ok = torch.isfinite(cond) & torch.isfinite(uncond)
+        mixed = uncond + self.scale * (cond - uncond)
+        return torch.where(ok, mixed, torch.full_like(cond, NEG))
+
+
 def _full_head(model: Any) -> Any:
     def step(**kwargs: Any) -> tuple[torch.Tensor, Any]:
         out = model(use_cache=True, **kwargs)
@@ -172,7 +190,8 @@ def _full_head(model: Any) -> Any:
 def decode(model: Any, rows: Sequence[Sequence[int]], max_new: int, processor: LogitsProcessor,
            pad_id: int, seeds: Sequence[int] | None = None, top_k: int = 0, temperature: float = 1.0,
            stop_ids: Sequence[int] = (), device: str | torch.device = "cpu",
-           allowed_ids: Sequence[int] | None = None, engine: str = "eager") -> list[list[int]]:
+           allowed_ids: Sequence[int] | None = None, engine: str = "eager",
+           guidance: "Guidance | None" = None) -> list[list[int]]:
     """Generate up to `max_new` tokens per row with a KV cache; greedy when top_k == 0,
     else top-k sampling from per-row generators seeded by `seeds`. Rows stop at a stop id.
     `allowed_ids`: every id the processor can ever allow (plus pad): the head then computes
@@ -181,16 +200,30 @@ def decode(model: Any, rows: Sequence[Sequence[int]], max_new: int, processor: L
     `engine` (see `reference_model.hmvlm.fast_decode`): "eager" (transformers' growing
     DynamicCache), "prealloc" (this loop over a preallocated KV buffer: the same shapes and
     arithmetic, no per-step copy of the whole cache), "static" / "compiled" (fixed-size
-    StaticCache, the step without host work, optionally torch.compile'd)."""
+    StaticCache, the step without host work, optionally torch.compile'd).
+
+    `guidance`: classifier-free guidance (eager engine only): the model also runs on each
+    row's unconditional prompt, and the next token is picked from
+    `uncond + scale * (cond - uncond)` over the allowed ids; both copies of a row then take
+    the same token. scale 1 is plain decoding."""
     if engine not in ENGINES:
         raise ValueError(f"decode engine must be one of {ENGINES}, got {engine!r}")
+    if guidance is not None and guidance.scale != 1.0:
+        if engine != "eager":
+            raise ValueError(f"classifier-free guidance runs on the eager engine only, not {engine!r}")
+        if len(guidance.rows) != len(rows):
+            raise ValueError(f"guidance needs one unconditional row per row: {len(guidance.rows)} for {len(rows)}")
+    else:
+        guidance = None
     if engine in ("static", "compiled"):
         from reference_model.hmvlm.fast_decode import decode_static
 
         return decode_static(model, rows, max_new, processor, pad_id, seeds=seeds, top_k=top_k,
                              temperature=temperature, stop_ids=stop_ids, device=device, allowed_ids=allowed_ids,
                              compiled=engine == "compiled")
-    ids, mask, pos = (t.to(device) for t in left_pad(rows, pad_id))
+    n = len(rows)
+    all_rows = [*rows, *guidance.rows] if guidance is not None else rows
+    ids, mask, pos = (t.to(device) for t in left_pad(all_rows, pad_id))
     gens = [torch.Generator().manual_seed(int(s)) for s in (seeds or [0] * len(rows))]
     step = SubsetHead(model, [*allowed_ids, pad_id]) if allowed_ids is not None else _full_head(model)
     if engine == "prealloc":
@@ -200,11 +233,13 @@ def decode(model: Any, rows: Sequence[Sequence[int]], max_new: int, processor: L
                             past_key_values=PreallocCache.for_model(model, ids.shape[1] + max_new))
     else:
         logits, past = step(input_ids=ids, attention_mask=mask, position_ids=pos)
-    seq = ids
+    seq = ids[:n]
     done = torch.zeros(len(rows), dtype=torch.bool)
     result: list[list[int]] = [[] for _ in rows]
     stop = set(int(s) for s in stop_ids)
     for _ in range(max_new):
+        if guidance is not None:
+            logits = guidance.mix(logits[:n], logits[n:])
         scores = processor(seq, logits)
         nxt = (scores.argmax(-1) if top_k <= 0 else sample_top_k(scores, top_k, temperature, gens)).cpu()
         for b in range(len(rows)):
@@ -219,11 +254,13 @@ def decode(model: Any, rows: Sequence[Sequence[int]], max_new: int, processor: L
             break
         nxt = torch.where(done, torch.full_like(nxt, pad_id), nxt).to(device)
         seq = torch.cat([seq, nxt[:, None]], dim=1)
+        if guidance is not None:  # the unconditional copy continues with the same token
+            nxt = torch.cat([nxt, nxt])
         mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
         pos = pos[:, -1:] + 1
         logits, past = step(input_ids=nxt[:, None], attention_mask=mask, position_ids=pos, past_key_values=past)
     return result
 
 
-__all__ = ["ENGINES", "RowPlan", "StreamConstraint", "SubsetHead", "TextOnly", "decode", "left_pad", "pick_top_k",
+__all__ = ["ENGINES", "Guidance", "RowPlan", "StreamConstraint", "SubsetHead", "TextOnly", "decode", "left_pad", "pick_top_k",
            "sample_top_k"]

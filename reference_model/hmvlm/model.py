@@ -345,26 +345,29 @@ def encode_motion(net: Any, feats_raw: np.ndarray, max_frames: int = 196) -> np.
 
 
 def generate_motions(net: Any, requests: Sequence[MotionRequest], top_k: int | None = None, batch_size: int = 8,
-                     device: Any = "cpu", engine: str = "eager") -> list[Prediction]:
+                     device: Any = "cpu", engine: str = "eager", cfg_scale: float | None = None) -> list[Prediction]:
     """Text-to-motion with a network (training's learning curve and the BenchModel share it):
     constrained, seeded decoding of exactly `length // l` steps per request; `top_k` None
     = the config's sampling top-k, 0 = greedy. Rows are batched longest first. `engine`:
-    the decode engine (`generation.decode`)."""
+    the decode engine (`generation.decode`). `cfg_scale` None = the config's
+    `t2m_cfg_scale`; above 1, classifier-free guidance against the same prompt with an
+    empty caption (`generation.Guidance`; eager engine)."""
     import torch
 
     from reference_model.hmvlm import templates as T
-    from reference_model.hmvlm.generation import RowPlan, StreamConstraint, decode
+    from reference_model.hmvlm.generation import Guidance, RowPlan, StreamConstraint, decode
     from reference_model.tokenizer.tokens import codes_to_text
 
     rng_m = net.motion
     l = net.motion_tok.downsample
     top_k = net.cfg.t2m_top_k if top_k is None else top_k
+    scale = float(getattr(net.cfg, "t2m_cfg_scale", 1.0) if cfg_scale is None else cfg_scale)
     pad = pad_id(net)
     out: list[Prediction | None] = [None] * len(requests)
     order = sorted(range(len(requests)), key=lambda i: -requests[i].length)
     for s in range(0, len(order), max(1, batch_size)):
         chunk = order[s:s + max(1, batch_size)]
-        users, plans, variants = [], [], []
+        users, plans, variants, unconds = [], [], [], []
         for i in chunk:
             r = requests[i]
             n_steps = max(1, int(r.length) // l)
@@ -379,17 +382,21 @@ def generate_motions(net: Any, requests: Sequence[MotionRequest], top_k: int | N
                 for st, k in enumerate(hcodes[0]):
                     forced[base + st] = rng_m.starts[st] + int(k)
             users.append(T.t2m_prompt(r.text, variant, int(r.seed), motion=motion_hint))
+            unconds.append(T.t2m_prompt("", variant, int(r.seed), motion=motion_hint))
             plans.append(RowPlan(n_steps, forced, int(r.seed)))
             variants.append(variant)
         rows = [prompt_ids(net, u, rng_m.start_marker) for u in users]
+        guide = None
+        if scale != 1.0:
+            guide = Guidance([prompt_ids(net, u, rng_m.start_marker) for u in unconds], scale)
         with torch.no_grad():
-            alpha = net.gate_weights(users)
-            proc = StreamConstraint(rng_m.starts, rng_m.size, plans, max(len(r) for r in rows),
-                                    rng_m.end_marker, pad)
-            with net.routed(alpha, merge=len(chunk) == 1):
+            alpha = net.gate_weights(users if guide is None else users + unconds)
+            width = max(len(r) for r in [*rows, *(guide.rows if guide else [])])
+            proc = StreamConstraint(rng_m.starts, rng_m.size, plans, width, rng_m.end_marker, pad)
+            with net.routed(alpha, merge=len(chunk) == 1 and guide is None):
                 gen = decode(net.llm, rows, max(p.n_steps for p in plans) * rng_m.n_streams, proc,
                              pad, seeds=[p.seed for p in plans], top_k=top_k, device=device,
-                             allowed_ids=code_ids(rng_m), engine=engine)
+                             allowed_ids=code_ids(rng_m), engine=engine, guidance=guide)
         gates = [] if alpha is None else [[round(float(v), 6) for v in row] for row in alpha.detach().cpu()]
         for b, i in enumerate(chunk):
             n_codes = plans[b].n_steps * rng_m.n_streams
