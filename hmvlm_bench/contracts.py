@@ -100,9 +100,9 @@ class ModelArg:
     (hmvlm_bench.preflight), so `steps=abc` fails in one line, not deep inside training."""
 
     help: str
-    kind: str = "str"  # str | int | bool | path
+    kind: str = "str"  # str | int | float | bool | path
     choices: tuple[str, ...] = ()
-    minimum: int | None = None  # for kind int
+    minimum: float | None = None  # for kinds int and float
 
     def problem(self, value: str) -> str | None:
         """Why `value` is not acceptable, or None."""
@@ -114,6 +114,15 @@ class ModelArg:
             except ValueError:
                 return "not an integer"
             if self.minimum is not None and n < self.minimum:
+                return f"must be >= {self.minimum}"
+        if self.kind == "float":
+            try:
+                x = float(value)
+            except ValueError:
+                return "not a number"
+            if x != x or x in (float("inf"), float("-inf")):
+                return "not a finite number"
+            if self.minimum is not None and x < self.minimum:
                 return f"must be >= {self.minimum}"
         if self.kind == "bool" and value.strip().lower() not in _BOOL_WORDS:
             return "expected true or false"

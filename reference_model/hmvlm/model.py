@@ -8,7 +8,8 @@ the spot if missing (`hmvlm-bench train model` does the same ahead of time).
 model_args: checkpoint=DIR, llm_path=DIR (paper: Vicuna-7B), clip_path=DIR (paper gate +
 vision), clip_text_path=DIR / clip_vision_path=DIR (paper: the two ViT-L/14 towers separately),
 random_weights=true [num_layers=N] (paper preset: random towers at the real shapes, smoke test), steps=N, batch_size=N (generation batch, default 32), decoding=sample|greedy
-(t2m; default sample with the config's top-k, as the HumanML3D protocol samples),
+(t2m; default sample with the config's top-k, as the HumanML3D protocol samples), cfg_scale=S
+(t2m classifier-free guidance, default 1 = off),
 train_data=NAME (dataset the model is trained on; default synthetic).
 """
 from __future__ import annotations
@@ -42,6 +43,9 @@ ARGUMENTS: dict[str, ModelArg] = {
     "batch_size": ModelArg("generation batch size (default 32: decoding on CPU streams the weights once per step, so wider batches amortise it)", "int", minimum=1),
     "decoding": ModelArg("t2m decoding (default sample, as the HumanML3D protocol)", "str",
                          choices=("sample", "greedy")),
+    "cfg_scale": ModelArg("t2m classifier-free guidance scale (default 1 = none; MoMask uses 4): "
+                          "logits = uncond + s * (cond - uncond), uncond = the prompt with an empty caption",
+                          "float", minimum=1.0),
     "train_data": ModelArg("dataset the model is trained on (default synthetic)"),
 }
 
@@ -212,6 +216,7 @@ class HMVLMModel(BenchModel):
     def generate_motion(self, requests: Sequence[MotionRequest]) -> list[Prediction]:
         greedy = str(self.ctx.model_args.get("decoding", "sample")) == "greedy"
         return generate_motions(self.net, requests, top_k=0 if greedy else None, batch_size=self.batch_size,
+                                cfg_scale=float(self.ctx.model_args.get("cfg_scale", 1.0)),
                                 device=self.ctx.device)
 
     def caption_motion(self, requests: Sequence[CaptionRequest]) -> list[Prediction]:
