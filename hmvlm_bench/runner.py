@@ -281,14 +281,18 @@ def _preflight(cfg: RunConfig, regs: Registries, tasks: list[Task], model_names:
 
 
 def check_task_options(tasks: Sequence[Task], tctx: TaskContext) -> None:
-    """Task options given on the command line are checked before any work: the task's
-    config reads (and type-checks) every option it knows, so what it never read is a typo."""
+    """Task options given on the command line are checked before any work. A task with
+    typed options (`Options`, hmvlm_bench.taskkit) validates them all at once; otherwise
+    its config reads (and type-checks) every option it knows, so what it never read is a typo."""
     from hmvlm_bench.errors import did_you_mean
+    from hmvlm_bench.taskkit import read_options
 
     for t in tasks:
         if not t.options:
             continue
-        t.config(tctx)  # raises UserError on a malformed value (int/bool/float options)
+        if getattr(type(t), "Options", None) is not None:
+            read_options(t, tctx)  # unknown names and malformed values, one line each
+        t.config(tctx)  # raises UserError on a malformed value (and checks between options)
         unknown = sorted(set(t.options) - t.options_read)
         if unknown:
             known = sorted(t.options_read)

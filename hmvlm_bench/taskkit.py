@@ -64,10 +64,218 @@ class ModelOutputError(RuntimeError):
 
 
 # --------------------------------------------------------------------------- options
+# A task declares its options as a frozen dataclass (`Options`, a subclass of
+# `TaskOptions`): one field per option with its type, default and a `help`, built with
+# `opt(...)`. `read_options(task, ctx)` validates the given values once (unknown names
+# with a did-you-mean, every bad value named with what is accepted) and returns the typed
+# instance. The raw option dict itself still enters the task's config as given.
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def opt(default: Any = None, help: str = "", *, minimum: float | None = None,  # noqa: A002
+        maximum: float | None = None, choices: Sequence[str] | None = None, normalize: bool = False) -> Any:
+    """A task option field. `minimum`/`maximum` bound a number; `choices` lists the accepted
+    strings (of a str field, or of each item of a tuple[str, ...] field); `normalize`
+    strips and lower-cases a string before it is checked (and stored)."""
+    meta = {"help": help, "minimum": minimum, "maximum": maximum,
+            "choices": None if choices is None else tuple(choices), "normalize": normalize}
+    return dataclasses.field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class TaskOptions:
+    """Options every task has. A task's `Options` subclasses this (frozen, each field `opt(...)`);
+    a field default of None means "the context decides" (the preset, the dataset kind)."""
+
+    dataset: str | None = opt(None, "dataset name (default: the run's --dataset, else the task's own)")
+
+    def check(self, task_name: str) -> None:
+        """Checks between fields, after each field is valid (override; raise UserError)."""
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def parse(cls, task_name: str, raw: dict[str, Any]) -> "TaskOptions":
+        """The typed options from `raw` (strings from the command line, or YAML values)."""
+        from hmvlm_bench.errors import did_you_mean
+
+        known = cls.names()
+        unknown = sorted(set(raw) - set(known))
+        if unknown:
+            raise UserError(f"task '{task_name}' has no option '{unknown[0]}'{did_you_mean(unknown[0], known)} "
+                            f"(options: {', '.join(sorted(known))})")
+        hints = _field_types(cls)
+        values = {f.name: _coerce(task_name, f, hints[f.name], raw[f.name])
+                  for f in dataclasses.fields(cls) if f.name in raw}
+        out = cls(**values)
+        out.check(task_name)
+        return out
+
+    @classmethod
+    def describe(cls) -> list[tuple[str, str, Any, str]]:
+        """(name, type, default, help) per option, for listings and docs."""
+        hints = _field_types(cls)
+        return [(f.name, _type_name(hints[f.name]), f.default, f.metadata.get("help", ""))
+                for f in dataclasses.fields(cls)]
+
+
+@dataclass(frozen=True)
+class FailureBudgetOptions(TaskOptions):
+    """Options of a task that scores per sample under the failure budget."""
+
+    max_failure_rate: float = opt(DEFAULT_MAX_FAILURE_RATE, "largest share of failed samples before the task "
+                                  "refuses to report a number", minimum=0.0, maximum=1.0)
+
+
+@dataclass(frozen=True)
+class ReplicatedOptions(TaskOptions):
+    """Options of a task whose metrics are replicated (mean +- 95% CI over replications)."""
+
+    replications: int | None = opt(None, "replications of the replicated metrics (default: the preset's)",
+                                   minimum=1)
+
+    def n_replications(self, ctx: "TaskContext") -> int:
+        return ctx.preset.replications if self.replications is None else self.replications
+
+
+_TYPES_CACHE: dict[type, dict[str, Any]] = {}
+
+
+def _field_types(cls: type) -> dict[str, Any]:
+    if cls not in _TYPES_CACHE:
+        import typing
+
+        _TYPES_CACHE[cls] = typing.get_type_hints(cls)
+    return _TYPES_CACHE[cls]
+
+
+def _base_type(tp: Any) -> tuple[Any, bool]:
+    """(the type without None, whether None is allowed)."""
+    import types
+    import typing
+
+    args = typing.get_args(tp)
+    if (typing.get_origin(tp) in (typing.Union, types.UnionType)) and type(None) in args:
+        rest = [a for a in args if a is not type(None)]
+        return rest[0], True
+    return tp, False
+
+
+def _type_name(tp: Any) -> str:
+    base, nullable = _base_type(tp)
+    name = "list" if base not in (int, float, bool, str) else base.__name__
+    return name + (" or none" if nullable else "")
+
+
+def _coerce(task_name: str, f: "dataclasses.Field[Any]", tp: Any, raw: Any) -> Any:
+    base, nullable = _base_type(tp)
+    meta = f.metadata
+    where = f"{task_name}: option '{f.name}'"
+    if raw is None or (nullable and isinstance(raw, str) and raw.strip().lower() == "none"):
+        if nullable:
+            return None
+        raise UserError(f"{where} must be {_accepted(base, meta)}, got {raw!r}")
+    if base is bool:
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in _TRUE or text in _FALSE:
+            return text in _TRUE
+        raise UserError(f"{where} must be true/false ({', '.join(_TRUE + _FALSE)}), got {raw!r}")
+    if base is int:
+        value = None
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            value = raw
+        elif isinstance(raw, float) and raw.is_integer():
+            value = int(raw)
+        elif isinstance(raw, str):
+            try:
+                value = int(raw)
+            except ValueError:
+                pass
+        if value is None:
+            raise UserError(f"{where} must be an integer{_bounds(meta)}, got {raw!r}")
+        _check_bounds(where, value, meta, "an integer")
+        return value
+    if base is float:
+        try:
+            value = float(raw) if not isinstance(raw, bool) else None
+        except (TypeError, ValueError):
+            value = None
+        if value is None or value != value:  # None or NaN
+            raise UserError(f"{where} must be a number{_bounds(meta)}, got {raw!r}")
+        _check_bounds(where, value, meta, "a number")
+        return value
+    if base is str:
+        if not isinstance(raw, (str, int, float)) or isinstance(raw, bool):
+            raise UserError(f"{where} must be {_accepted(base, meta)}, got {raw!r}")
+        text = str(raw).strip().lower() if meta.get("normalize") else str(raw)
+        choices = meta.get("choices")
+        if choices is not None and text not in choices:
+            from hmvlm_bench.errors import did_you_mean
+
+            raise UserError(f"{where} must be one of {', '.join(choices)}, got {raw!r}{did_you_mean(text, choices)}")
+        return text
+    # a tuple of strings: a list (YAML) or a comma-separated string (command line)
+    items = [x.strip() for x in raw.split(",")] if isinstance(raw, str) else raw
+    if not isinstance(items, (list, tuple)) or not all(isinstance(x, str) and x for x in items) or not items:
+        raise UserError(f"{where} must be a non-empty list of names (comma-separated), got {raw!r}")
+    choices = meta.get("choices")
+    if choices is not None:
+        bad = [x for x in items if x not in choices]
+        if bad:
+            raise UserError(f"{where}: unknown {f.name} {bad} (accepted: {', '.join(choices)})")
+    return tuple(items)
+
+
+def _bounds(meta: Any) -> str:
+    lo, hi = meta.get("minimum"), meta.get("maximum")
+    if lo is not None and hi is not None:
+        return f" in [{lo:g}, {hi:g}]"
+    if lo is not None:
+        return f" >= {lo:g}"
+    if hi is not None:
+        return f" <= {hi:g}"
+    return ""
+
+
+def _check_bounds(where: str, value: float, meta: Any, kind: str) -> None:
+    lo, hi = meta.get("minimum"), meta.get("maximum")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise UserError(f"{where} must be {kind}{_bounds(meta)}, got {value!r}")
+
+
+def _accepted(base: Any, meta: Any) -> str:
+    if base is bool:
+        return "true/false"
+    if base is int:
+        return "an integer" + _bounds(meta)
+    if base is float:
+        return "a number" + _bounds(meta)
+    if base is str and meta.get("choices"):
+        return "one of " + ", ".join(meta["choices"])
+    return "a string" if base is str else "a list of names"
+
+
+def read_options(task: Any, ctx: "TaskContext | None" = None) -> Any:
+    """The task's typed options (`type(task).Options`), validated once: per-task options
+    (`--task-option t2m.x=1`) win over run-wide ones (`ctx.options`, those the task has)."""
+    cls = type(task).Options
+    raw = dict(task.options)
+    if getattr(ctx, "options", None):
+        names = set(cls.names())
+        raw = {**{k: v for k, v in ctx.options.items() if k in names}, **raw}
+    parsed = cls.parse(task.name, raw)
+    getattr(task, "options_read", set()).update(cls.names())  # the runner's unknown-option check
+    return parsed
 
 
 def option(task: Any, ctx: "TaskContext", name: str, default: Any) -> Any:
-    """A task option: per-task options (`--task-option t2m.x=1`) win over run-wide ones."""
+    """A task option read one at a time (the older, untyped way; a task that declares
+    `Options` uses `read_options`): per-task options win over run-wide ones."""
     getattr(task, "options_read", set()).add(name)  # lets the runner name unknown options
     if name in task.options:
         return task.options[name]
@@ -160,8 +368,13 @@ def protocol_option(task: Any, ctx: "TaskContext", dataset_name: str, split: str
     """The task's evaluation protocol: the `protocol` option, else `guo` on HumanML3D/KIT-ML
     and `bench` on other data."""
     raw = option(task, ctx, "protocol", None)
-    if raw is not None:
-        return check_protocol(task.name, raw)
+    return resolve_protocol(None if raw is None else check_protocol(task.name, raw), ctx, dataset_name, split)
+
+
+def resolve_protocol(given: str | None, ctx: "TaskContext", dataset_name: str, split: str) -> str:
+    """A typed `protocol` option, or (None) the default of the dataset's kind."""
+    if given is not None:
+        return given
     return default_protocol(load_split(ctx, dataset_name, split).spec.kind)
 
 
@@ -408,9 +621,9 @@ class EvaluatedSplitTask(SplitTask):
 
 __all__ = [
     "DEFAULT_MAX_FAILURE_RATE", "BENCH", "GUO", "PROTOCOLS", "GUO_KINDS", "default_protocol",
-    "check_protocol", "ModelOutputError", "option", "int_option", "bool_option", "float_option",
+    "check_protocol", "ModelOutputError", "TaskOptions", "FailureBudgetOptions", "ReplicatedOptions", "opt", "read_options", "option", "int_option", "bool_option", "float_option",
     "max_failure_rate", "replications",
-    "stable_order", "select_subset", "load_split", "dataset_info", "evaluator_preflight", "protocol_option",
+    "stable_order", "select_subset", "load_split", "dataset_info", "evaluator_preflight", "protocol_option", "resolve_protocol",
     "hashed_settings", "guo_tagger_problem", "evaluator_info", "make_request", "call_model", "pred_value",
     "pred_info", "as_array", "check_motion", "enforce_failure_budget", "embed_texts", "embed_motions",
     "MatchingProtocol", "replicated_matching", "summary_metric", "bootstrap_metric", "point_metric",

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from hmvlm_bench.contracts import Capability, MetricSpec, MetricValue, Task, TaskResult, stable_hash
-from hmvlm_bench.errors import UserError
 from hmvlm_bench.presets import PresetTable
+from hmvlm_bench.taskkit import TaskOptions, opt, read_options
 
 SUITE_DIR = Path(__file__).resolve().parent / "lm_eval"
 
@@ -53,6 +54,16 @@ def _per_item(samples: list[dict[str, Any]], field: str) -> list[float]:
     return [float(s[field]) for s in samples if field in s]
 
 
+@dataclass(frozen=True)
+class ForgettingOptions(TaskOptions):
+    """Options of the forgetting task (`--task-option forgetting.NAME=VALUE`)."""
+
+    suites: tuple[str, ...] | None = opt(None, "lm-eval suites to run (comma-separated; default: all)",
+                                         choices=tuple(SUITE_METRICS))
+    limit: int | None = opt(None, "items per suite; none = all (default: --limit, else the preset's)",
+                            minimum=1)
+
+
 class Forgetting(Task):
     name = "forgetting"
     version = 1
@@ -63,18 +74,15 @@ class Forgetting(Task):
     display_name = "Forgetting (general language)"
     dataset_name = "lm_eval_offline"
 
+    Options = ForgettingOptions
+
     def suites(self) -> list[str]:
-        self.options_read.add("suites")  # read here, not through taskkit.option
-        suites = list(self.options.get("suites", SUITE_METRICS))
-        unknown = [s for s in suites if s not in SUITE_METRICS]
-        if unknown:
-            raise UserError(f"forgetting: unknown suite(s) {unknown} (known: {', '.join(SUITE_METRICS)})")
-        return suites
+        o: ForgettingOptions = read_options(self)
+        return list(SUITE_METRICS) if o.suites is None else list(o.suites)
 
     def limit(self, ctx: Any) -> int | None:
-        self.options_read.add("limit")
-        if "limit" in self.options:
-            return self.options["limit"]
+        if "limit" in self.options:  # given, even as none (the whole suites)
+            return read_options(self, ctx).limit
         if ctx.limit is not None:
             return ctx.limit
         return DEFAULT_LIMITS.get(ctx.preset.name)

@@ -28,6 +28,7 @@ caption is a model bug (ModelOutputError).
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -55,6 +56,15 @@ BERTSCORE_NOTE = ("BERTScore-F1 x100 with local all-MiniLM-L6-v2 (6 layers, idf 
                   "no baseline rescaling); MotionGPT reports rescaled roberta-large")
 
 
+@dataclass(frozen=True)
+class M2TOptions(kit.ReplicatedOptions):
+    """Options of the captioning task (`--task-option m2t.NAME=VALUE`)."""
+
+    bertscore: bool = kit.opt(True, "score BERTScore-F1 (loads all-MiniLM-L6-v2)")
+    protocol: str | None = kit.opt(None, "evaluation protocol (default: guo on HumanML3D/KIT-ML, else bench)",
+                                   choices=kit.PROTOCOLS, normalize=True)
+
+
 class M2TTask(kit.EvaluatedSplitTask):
     name: ClassVar[str] = "m2t"
     version: ClassVar[int] = 1
@@ -66,15 +76,18 @@ class M2TTask(kit.EvaluatedSplitTask):
     dataset_name: ClassVar[str] = "synthetic"
     split: ClassVar[str] = "test"
 
+    Options: ClassVar[type[kit.TaskOptions]] = M2TOptions
+
     def _settings(self, ctx) -> dict[str, Any]:
+        o: M2TOptions = kit.read_options(self, ctx)
         dataset = self.dataset(ctx)
         return {
             "dataset": dataset,
             "split": self.split,
             "limit": ctx.eval_limit,
-            "replications": kit.replications(self, ctx),
-            "bertscore": kit.bool_option(self, ctx, "bertscore", True),
-            "protocol": kit.protocol_option(self, ctx, dataset, self.split),
+            "replications": o.n_replications(ctx),
+            "bertscore": o.bertscore,
+            "protocol": kit.resolve_protocol(o.protocol, ctx, dataset, self.split),
         }
 
     def preflight(self, ctx) -> list[str]:

@@ -20,6 +20,7 @@ marks the sample failed (see hmvlm_bench/taskkit.py).
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -29,6 +30,7 @@ from hmvlm_bench import taskkit as kit
 from hmvlm_bench.contracts import Capability, MetricSpec, PoseRequest, Task, TaskResult, stable_hash
 from hmvlm_bench.errors import UserError
 from hmvlm_bench.seeding import derive_seed
+from tasks.pose_formats import LAYOUTS
 
 POSE_METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("mpjpe", False, "MPJPE", "mm", ".1f"),
@@ -100,9 +102,12 @@ class PoseFromImageTask(kit.SplitTask):
     dataset_name: ClassVar[str] = "synthetic"
     split: ClassVar[str] = "test"
 
+    Options: ClassVar[type[kit.TaskOptions]] = kit.FailureBudgetOptions
+
     def _settings(self, ctx) -> dict[str, Any]:
+        o: kit.FailureBudgetOptions = kit.read_options(self, ctx)
         return {"dataset": self.dataset(ctx), "split": self.split, "limit": ctx.eval_limit,
-                "max_failure_rate": kit.max_failure_rate(self, ctx),
+                "max_failure_rate": o.max_failure_rate,
                 "frame_choice": "derive_seed(seed, 'frame', id) % T", "camera": "sample_camera(derive_seed(seed, 'camera', id))"}
 
     def evaluate(self, model, ctx) -> TaskResult:
@@ -154,6 +159,18 @@ def camera_heading_frame(joints: np.ndarray, yaw: float) -> np.ndarray:
     return joints @ rot.T
 
 
+@dataclass(frozen=True)
+class PoseFileOptions(kit.FailureBudgetOptions):
+    """Options of the evaluation-file pose tasks (`--task-option pose_from_image_h36m.NAME=VALUE`)."""
+
+    layout: str | None = kit.opt(None, "joint layout of the file (default: stored in the file, else guessed)",
+                                 choices=LAYOUTS)
+    unit: str | None = kit.opt(None, "unit of the file's joints (default: guessed from the skeleton size)",
+                               choices=("m", "mm"))
+    image_root: str | None = kit.opt(None, "folder the file's image names are relative to (default: the "
+                                     "file's folder)")
+
+
 class PoseFileTask(kit.SettingsTask):
     """Pose estimation on a Human3.6M / 3DPW evaluation file (ChatPose protocol)."""
 
@@ -176,11 +193,13 @@ class PoseFileTask(kit.SettingsTask):
     def preflight(self, ctx) -> list[str]:
         return [] if self.dataset_name in ctx.data.paths else [f"--data {self.dataset_name}=FILE.npz"]
 
+    Options: ClassVar[type[kit.TaskOptions]] = PoseFileOptions
+
     def _settings(self, ctx) -> dict[str, Any]:
+        o: PoseFileOptions = kit.read_options(self, ctx)
         return {"dataset": self.dataset_name, "limit": ctx.eval_limit,
-                "layout": kit.option(self, ctx, "layout", None), "unit": kit.option(self, ctx, "unit", None),
-                "image_root": kit.option(self, ctx, "image_root", None),
-                "max_failure_rate": kit.max_failure_rate(self, ctx),
+                "layout": o.layout, "unit": o.unit, "image_root": o.image_root,
+                "max_failure_rate": o.max_failure_rate,
                 "joints": "14 LSP joints, mid-hip centred (SPIN/ChatPose)"}
 
     def _file_hash(self, ctx) -> str:

@@ -22,6 +22,7 @@ wrong feature width is a model error.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -72,6 +73,15 @@ def codebook_stats(codes: list[np.ndarray], size: int | None) -> list[dict[str, 
     return out
 
 
+@dataclass(frozen=True)
+class ReconstructionOptions(kit.FailureBudgetOptions):
+    """Options of the tokenizer round trip (`--task-option reconstruction.NAME=VALUE`)."""
+
+    split: str | None = kit.opt(None, "split to reconstruct (default: test)")
+    fid: bool | None = kit.opt(None, "score FID through the evaluator (default: on, off for BVH data)")
+    max_crop: int = kit.opt(MAX_CROP, "frames a tokenizer may drop at the end (whole tokens)", minimum=0)
+
+
 class ReconstructionTask(kit.SplitTask):
     name: ClassVar[str] = "reconstruction"
     version: ClassVar[int] = 1
@@ -83,13 +93,14 @@ class ReconstructionTask(kit.SplitTask):
     dataset_name: ClassVar[str] = "synthetic"
     split: ClassVar[str] = "test"
     default_fid: ClassVar[bool] = True
+    Options: ClassVar[type[kit.TaskOptions]] = ReconstructionOptions
 
     # ------------------------------------------------------------------ settings
     def _settings(self, ctx) -> dict[str, Any]:
-        return {"dataset": self.dataset(ctx), "split": str(kit.option(self, ctx, "split", self.split)),
-                "limit": ctx.eval_limit, "fid": kit.bool_option(self, ctx, "fid", self.default_fid),
-                "max_crop": kit.int_option(self, ctx, "max_crop", MAX_CROP, 0),
-                "max_failure_rate": kit.max_failure_rate(self, ctx)}
+        o: ReconstructionOptions = kit.read_options(self, ctx)
+        return {"dataset": self.dataset(ctx), "split": self.split if o.split is None else o.split,
+                "limit": ctx.eval_limit, "fid": self.default_fid if o.fid is None else o.fid,
+                "max_crop": o.max_crop, "max_failure_rate": o.max_failure_rate}
 
     def _evaluator(self, ctx, s) -> tuple[Any | None, str | None]:
         if not s["fid"]:

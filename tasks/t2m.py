@@ -31,6 +31,7 @@ mm_generations (30), mm_pairs (10), mm_length (estimator; guo only).
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -61,6 +62,26 @@ MM_TEXTS, MM_GENERATIONS, MM_PAIRS = 100, 30, 10
 HINT_FRAMES = 4
 
 
+@dataclass(frozen=True)
+class T2MOptions(kit.FailureBudgetOptions, kit.ReplicatedOptions):
+    """Options of the text-to-motion tasks (`--task-option t2m.NAME=VALUE`)."""
+
+    protocol: str | None = kit.opt(None, "evaluation protocol (default: guo on HumanML3D/KIT-ML, else bench)",
+                                   choices=kit.PROTOCOLS, normalize=True)
+    regenerate: bool = kit.opt(False, "generate again for every replication (the reference protocol)")
+    multimodality: bool = kit.opt(False, "also score MultiModality")
+    mm_texts: int = kit.opt(MM_TEXTS, "MultiModality: texts drawn", minimum=1)
+    mm_generations: int = kit.opt(MM_GENERATIONS, "MultiModality: generations per text", minimum=2)
+    mm_pairs: int = kit.opt(MM_PAIRS, "MultiModality: pairs per text (< mm_generations)", minimum=1)
+    mm_length: str = kit.opt("estimator", "MultiModality lengths under protocol guo: Guo et al.'s length "
+                             "estimator, or the crop length (gt)", choices=("estimator", "gt"), normalize=True)
+
+    def check(self, task_name: str) -> None:
+        if self.multimodality and self.mm_pairs >= self.mm_generations:
+            raise UserError(f"{task_name}: mm_pairs ({self.mm_pairs}) must be < mm_generations "
+                            f"({self.mm_generations})")
+
+
 class T2MTask(kit.EvaluatedSplitTask):
     name: ClassVar[str] = "t2m"
     version: ClassVar[int] = 1
@@ -73,36 +94,30 @@ class T2MTask(kit.EvaluatedSplitTask):
     split: ClassVar[str] = "test"
     variant: ClassVar[str] = "text"
 
+    Options: ClassVar[type[kit.TaskOptions]] = T2MOptions
+
     # ------------------------------------------------------------------ settings
     def _settings(self, ctx) -> dict[str, Any]:
-        mm = kit.bool_option(self, ctx, "multimodality", False)
+        o: T2MOptions = kit.read_options(self, ctx)
         dataset = self.dataset(ctx)
-        protocol = kit.protocol_option(self, ctx, dataset, self.split)
+        protocol = kit.resolve_protocol(o.protocol, ctx, dataset, self.split)
         out: dict[str, Any] = {
             "dataset": dataset,
             "split": self.split,
             "variant": self.variant,
             "limit": ctx.eval_limit,
-            "replications": kit.replications(self, ctx),
-            "regenerate": kit.bool_option(self, ctx, "regenerate", False),
-            "max_failure_rate": kit.max_failure_rate(self, ctx),
-            "multimodality": mm,
+            "replications": o.n_replications(ctx),
+            "regenerate": o.regenerate,
+            "max_failure_rate": o.max_failure_rate,
+            "multimodality": o.multimodality,
             "protocol": protocol,
         }
         if protocol == P.GUO:
             out["regenerate"] = True  # captions and crops change every replication
-        if mm:
-            out["mm_texts"] = kit.int_option(self, ctx, "mm_texts", MM_TEXTS, 1)
-            out["mm_generations"] = kit.int_option(self, ctx, "mm_generations", MM_GENERATIONS, 2)
-            out["mm_pairs"] = kit.int_option(self, ctx, "mm_pairs", MM_PAIRS, 1)
-            if out["mm_pairs"] >= out["mm_generations"]:
-                raise UserError(f"{self.name}: mm_pairs ({out['mm_pairs']}) must be < mm_generations "
-                                f"({out['mm_generations']})")
+        if o.multimodality:
+            out["mm_texts"], out["mm_generations"], out["mm_pairs"] = o.mm_texts, o.mm_generations, o.mm_pairs
             if protocol == P.GUO:
-                how = str(kit.option(self, ctx, "mm_length", "estimator")).strip().lower()
-                if how not in ("estimator", "gt"):
-                    raise UserError(f"{self.name}: option 'mm_length' must be estimator or gt, got {how!r}")
-                out["mm_length"] = how
+                out["mm_length"] = o.mm_length
         return out
 
     def preflight(self, ctx) -> list[str]:
