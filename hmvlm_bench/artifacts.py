@@ -34,6 +34,14 @@ def shipped_roots() -> tuple[Path, ...]:
     return (root,) if root.is_dir() else ()
 
 
+def open_store(cache_dir: Path | str | None = None, shipped: bool = True) -> "ArtifactStore":
+    """The artifact store every command uses: the cache (`cache_dir`, default
+    $HMVLM_BENCH_CACHE or ~/.cache/hmvlm_bench) looked up after the repository's shipped
+    checkpoints (`shipped_roots()`; `shipped=False` leaves them out, as tests do)."""
+    return ArtifactStore(Path(cache_dir) if cache_dir else default_cache_dir(),
+                         shipped_roots() if shipped else ())
+
+
 @dataclass
 class ArtifactStore:
     root: Path = field(default_factory=default_cache_dir)

@@ -74,7 +74,7 @@ def build_lm_backend(model_args: dict[str, Any]) -> LMBackend:
     `seed`), `preset=mini` (SmolLM2-135M-Instruct), or any preset with `llm_path=DIR` (a
     local HF causal LM, e.g. Vicuna-7B).
     """
-    from hmvlm_bench import assets
+    from hmvlm_bench import assets, base_llm
 
     args = {k: str(v) for k, v in model_args.items()}
     model = args.pop("model", DEFAULT_MODEL)
@@ -85,20 +85,16 @@ def build_lm_backend(model_args: dict[str, Any]) -> LMBackend:
     llm_path = args.pop("llm_path", None)
     if args:
         raise UserError(f"unknown model_args for model=base: {', '.join(sorted(args))}")
-    if llm_path:
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
-        if not Path(llm_path).is_dir():
-            raise UserError(f"llm_path {llm_path} is not a directory")
-        hf_model = AutoModelForCausalLM.from_pretrained(llm_path, dtype="auto")
-        return HFBackend(hf_model, AutoTokenizer.from_pretrained(llm_path), name=Path(llm_path).name,
-                         fingerprint=f"path:{Path(llm_path).resolve()}")
+    if llm_path:  # the checkpoint's own dtype, as stock lm-eval (hmvlm_bench.base_llm says why)
+        hf_model, tok = base_llm.load_base_llm(Path(llm_path).name, path=llm_path, dtype="auto",
+                                               local_files_only=False)
+        return HFBackend(hf_model, tok, name=Path(llm_path).name, fingerprint=f"path:{Path(llm_path).resolve()}")
     llm = BASE_LLMS.get(preset)
     if llm == "tiny-llama":
-        hf_model, tok = assets.tiny_llama(seed=seed)
+        hf_model, tok = base_llm.load_base_llm(base_llm.TINY_LLAMA, seed=seed)
         return HFBackend(hf_model, tok, name="tiny-llama", fingerprint=f"tiny-llama:h64-l2-seed{seed}")
     if llm == "smollm2-135m-instruct":
-        hf_model, tok = assets.load_smollm2()
+        hf_model, tok = base_llm.load_base_llm(base_llm.SMOLLM2)
         return HFBackend(hf_model, tok, name="smollm2-135m-instruct", fingerprint=assets.smollm2_fingerprint())
     raise UserError(f"preset '{preset}' has no built-in base LLM: pass llm_path=DIR")
 
@@ -115,7 +111,7 @@ def describe_backend(backend: Any, model_args: dict[str, Any]) -> str:
 
 def _registry_backend(model: str, preset: str, model_args: dict[str, str]) -> LMBackend:
     """Any registered BenchModel with the language_model capability, as a backend."""
-    from hmvlm_bench.artifacts import ArtifactStore, default_cache_dir, shipped_roots
+    from hmvlm_bench.artifacts import open_store
     from hmvlm_bench.context import DataCatalog, ModelContext
     from hmvlm_bench.contracts import Capability
     from hmvlm_bench.plugins import load_registries
@@ -126,7 +122,7 @@ def _registry_backend(model: str, preset: str, model_args: dict[str, str]) -> LM
     if Capability.LANGUAGE_MODEL not in cls.capabilities:
         raise UserError(f"model '{model}' has no language-model view for lm-eval")
     p = get_preset(preset)
-    store = ArtifactStore(default_cache_dir(), shipped_roots())
+    store = open_store()
     ctx = ModelContext(preset=p, data=DataCatalog(p, store), artifacts=store, model_args=model_args,
                        device=p.device)
     return cls(ctx).lm_backend()

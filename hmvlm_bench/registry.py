@@ -105,5 +105,14 @@ class Registries:
     tasks: Registry[Any] = field(default_factory=lambda: Registry("task"))
     # no metrics registry: metrics are pure functions (hmvlm_bench.metrics) that a task
     # calls, and a task declares what it reports in its `MetricSpec`s
-    trainers: Registry[Any] = field(default_factory=lambda: Registry("trainer"))
+    # `hmvlm-bench train NAME` runs trainers["NAME"]; the core's own (the evaluator) is
+    # registered here, plugins add theirs (reference_model: model, tokenizer)
+    trainers: Registry[Any] = field(default_factory=lambda: _core_trainers())
     benchmarks: Registry[Any] = field(default_factory=lambda: Registry("benchmark"))
+
+
+def _core_trainers() -> Registry[Any]:
+    reg: Registry[Any] = Registry("trainer")
+    reg.register("evaluator", "hmvlm_bench.evaluators.factory:train_evaluator_cmd",
+                 description="contrastive text-motion evaluator (datasets without an official one)")
+    return reg

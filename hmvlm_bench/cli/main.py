@@ -30,9 +30,6 @@ data_app = typer.Typer(help="Make, import and check motion datasets (HumanML3D l
 app.add_typer(train_app, name="train")
 app.add_typer(data_app, name="data")
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = REPO_ROOT / "checkpoints"
-
 
 def _registries(include_path: list[Path] | None):
     from hmvlm_bench.plugins import load_registries
@@ -92,6 +89,7 @@ def run(
     """Evaluate models on tasks; finished (model, task) pairs are skipped on rerun."""
     from rich.console import Console
 
+    from hmvlm_bench.artifacts import shipped_roots
     from hmvlm_bench.runner import RunConfig, run as run_eval
 
     console = Console(stderr=True)
@@ -111,7 +109,7 @@ def run(
         data=parse_data_paths(data), evaluators=parse_data_paths(evaluator),
         model_args=parse_kv_list(model_args, "--model-args"), limit=limit, dataset=dataset, seed=seed,
         task_options=_task_options(task_option, regs, parse_csv(tasks)),
-        device=device, cache_dir=cache_dir, shipped_artifacts=(SHIPPED,) if SHIPPED.is_dir() else (),
+        device=device, cache_dir=cache_dir, shipped_artifacts=shipped_roots(),
         progress=progress, debug=bool(os.environ.get("HMVLM_BENCH_DEBUG")),
     )
     if report_dir is not None:
@@ -262,10 +260,10 @@ def render(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bars on stderr."),
 ) -> None:
     """Draw real vs generated motion GIFs (t2m prompts) into RESULTS/renders for the HTML report."""
-    from hmvlm_bench.artifacts import ArtifactStore, default_cache_dir
+    from hmvlm_bench.artifacts import open_store
     from hmvlm_bench.reporting.renders import render_results
 
-    store = ArtifactStore(cache_dir or default_cache_dir(), (SHIPPED,) if SHIPPED.is_dir() else ())
+    store = open_store(cache_dir)
     written = render_results(results, parse_csv(models) or None, n, _registries(include_path), store,
                              parse_data_paths(data), seed=seed, progress=progress)
     for path in written:
@@ -359,9 +357,7 @@ def train_evaluator(
     cache_dir: Optional[Path] = typer.Option(None, help="Artifact cache."),
 ) -> None:
     """Train the contrastive text-motion evaluator (for datasets without an official one)."""
-    from hmvlm_bench.evaluators.factory import train_evaluator_cmd
-
-    typer.echo(str(train_evaluator_cmd(preset=preset, data=data, out=out, cache_dir=cache_dir)))
+    typer.echo(str(_trainer("evaluator")(preset=preset, data=data, out=out, cache_dir=cache_dir)))
 
 
 @train_app.command("model")

@@ -92,14 +92,14 @@ def train_evaluator_cmd(preset: str = "mini", data: str | None = None, out: Path
     or into `out`."""
     import sys
 
-    from hmvlm_bench.artifacts import ArtifactStore, default_cache_dir, shipped_roots
+    from hmvlm_bench.artifacts import open_store
     from hmvlm_bench.cli.args import parse_data_paths
     from hmvlm_bench.context import DataCatalog
     from hmvlm_bench.presets import get_preset
 
     # like `train tokenizer` / `train model`: the shipped checkpoint for this exact config
     # is the answer (it used to be ignored, and 22 CPU-minutes went into retraining it)
-    store = ArtifactStore(cache_dir or default_cache_dir(), shipped_roots())
+    store = open_store(cache_dir)
     paths = parse_data_paths([data]) if data and "=" in data else (
         {"custom": Path(data)} if data else {})
     name = next(iter(paths), "synthetic")

@@ -38,32 +38,20 @@ DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.
 
 # ------------------------------------------------------------------------------- base LLM
 def load_base_llm(cfg: HMVLMConfig, random_weights: bool = False) -> tuple[Any, Any]:
-    """(model in eval mode, tokenizer) of the configured base LLM, offline only."""
-    from hmvlm_bench import assets
+    """(model in eval mode, tokenizer) of the configured base LLM, offline only, through the
+    core loader (`hmvlm_bench.base_llm`). A local folder loads in bfloat16 on CUDA and
+    float32 on CPU (the lm-eval base row loads the checkpoint's own dtype: see that module)."""
+    from hmvlm_bench import base_llm
 
-    if cfg.llm == "tiny-llama":
-        return assets.tiny_llama(seed=cfg.seed)
-    if cfg.llm == "smollm2-135m-instruct":
-        return assets.load_smollm2()
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
-
+    if cfg.llm in base_llm.BUILTIN:
+        return base_llm.load_base_llm(cfg.llm, seed=cfg.seed)
     from reference_model import paper_shapes
 
-    if paper_shapes.is_random(cfg.llm_path):  # paper shapes, random weights (smoke tests)
-        return paper_shapes.random_llm(str(cfg.llm_path), cfg.seed,
-                                       torch.bfloat16 if torch.cuda.is_available() else torch.float32)
-    path = Path(cfg.llm_path or "")
-    if not path.is_dir():
-        raise UserError(f"llm_path {path} is not a local directory (no model hub here)")
-    tok = AutoTokenizer.from_pretrained(path, local_files_only=True)
     dtype = torch.bfloat16 if torch.cuda.is_available() else torch.float32
-    if random_weights:
-        model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(path, local_files_only=True), dtype=dtype)
-    else:
-        model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, dtype=dtype)
-    if tok.pad_token_id is None:
-        tok.pad_token = tok.unk_token or tok.eos_token
-    return model.eval(), tok
+    if paper_shapes.is_random(cfg.llm_path):  # paper shapes, random weights (smoke tests)
+        return paper_shapes.random_llm(str(cfg.llm_path), cfg.seed, dtype)
+    return base_llm.load_base_llm(cfg.llm, path=Path(cfg.llm_path or ""), seed=cfg.seed, dtype=dtype,
+                                  random_weights=random_weights, pad_token=True)
 
 
 def llm_fingerprint(cfg: HMVLMConfig) -> str:

@@ -49,11 +49,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # ------------------------------------------------------------------------------- stores & data
 def make_store(cache_dir: Path | str | None = None) -> Any:
-    from hmvlm_bench.artifacts import ArtifactStore, default_cache_dir
+    """The store with the shipped checkpoints (`hmvlm_bench.artifacts.open_store`)."""
+    from hmvlm_bench.artifacts import open_store
 
-    shipped = REPO_ROOT / "checkpoints"
-    return ArtifactStore(Path(cache_dir) if cache_dir else default_cache_dir(),
-                         (shipped,) if shipped.is_dir() else ())
+    return open_store(cache_dir)
 
 
 def _data_paths(data: str | list[str] | None) -> dict[str, Path]:
