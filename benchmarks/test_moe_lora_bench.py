@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from reference_model.moe_lora.bench import layer_benchmark, layer_workloads
+from reference_model.bench_layers import layer_benchmark, layer_workloads
 
 pytestmark = pytest.mark.slow
 

@@ -33,7 +33,7 @@ from torch import nn
 
 from hmvlm_bench.bench.records import BenchRecord, ratio_record
 from hmvlm_bench.bench.shapes import PROMPT_TOKENS, BenchShapes, resolve_shapes
-from hmvlm_bench.bench.timing import peak_memory, synchronize
+from hmvlm_bench.bench.timing import median_ratio, peak_memory, synchronize, timed_call
 from hmvlm_bench.errors import UserError
 
 NUM_EXPERTS = 5  # HMVLM: 5 experts of rank 8, expert 0 the zero expert
@@ -50,7 +50,7 @@ CPU_MAX_BATCH = 8  # generation batch sizes above this are skipped on CPU (minut
 
 # ------------------------------------------------------------------------------ layer
 def layer_suite(device: str, shapes: str, batch_sizes: list[int], quick: bool) -> list[BenchRecord]:
-    from reference_model.moe_lora.bench import layer_benchmark
+    from reference_model.bench_layers import layer_benchmark
 
     shp = resolve_shapes(shapes, device, quick)
     d = shp.hidden
@@ -248,10 +248,6 @@ def _noop() -> None:
     return None
 
 
-def _paired(a: list[float], b: list[float]) -> float:
-    return statistics.median(x / y for x, y in zip(a, b))
-
-
 def _check_memory_ok(shp: BenchShapes, device: str) -> None:
     if shp.name == "llama-7b" and not str(device).startswith("cuda"):
         raise UserError("generation at llama-7b shapes needs a GPU (three ~27 GB fp32 copies on CPU): skipped")
@@ -305,17 +301,17 @@ def generation_suite(device: str, shapes: str, batch_sizes: list[int], quick: bo
                 continue
             tps = b * n / statistics.median(t.total)
             out.append(ratio_record(f"b{b}.{name}.tokens_per_s", tps, base_tps, params=params,
-                                    ratio=_paired(timing["base"].total, t.total)))
+                                    ratio=median_ratio(timing["base"].total, t.total)))
             out.append(ratio_record(f"b{b}.{name}.ttft", statistics.median(t.ttft) * 1e3, base_ttft, params=params,
-                                    ratio=_paired(t.ttft, timing["base"].ttft)))
+                                    ratio=median_ratio(t.ttft, timing["base"].ttft)))
             per_tok = t.decode_per_token(n)
             out.append(ratio_record(
                 f"b{b}.{name}.decode_per_token", statistics.median(per_tok) * 1e3, base_tok, params=params,
-                ratio=_paired(per_tok, timing["base"].decode_per_token(n)),
+                ratio=median_ratio(per_tok, timing["base"].decode_per_token(n)),
                 target=TARGET_MERGED_OVER_BASE if name == "moe_merged" else None))
         out.append(BenchRecord(f"b{b}.peak_memory", mem.mib, "MiB", params={**params, "kind": mem.kind}))
     # Per-request merge cost of every adapted linear (batch-1 serving pays it once per request).
-    from reference_model.moe_lora.bench import model_merge_benchmark
+    from reference_model.bench_layers import model_merge_benchmark
 
     mm = model_merge_benchmark(moe, _alpha(1, device)[0], repeats=3 if quick else 5)
     out.append(BenchRecord("merge_request.all_layers", mm["merge_s"] * 1e3, "ms",
@@ -469,12 +465,12 @@ def latency_protocol_suite(device: str, shapes: str, batch_sizes: list[int], qui
             moe.merge_for_request(gate.gate_texts([GATE_PROMPT])[0])
 
     def timed_request(prepare: Optional[Callable[[], None]], model: nn.Module, cleanup: Callable[[], None]) -> float:
-        synchronize(device)
-        t0 = time.perf_counter()
-        if prepare is not None:
-            prepare()  # gating (and merging) is part of the request's latency
-        greedy_decode(model, ids, n, False, device)
-        total = time.perf_counter() - t0
+        def request() -> None:
+            if prepare is not None:
+                prepare()  # gating (and merging) is part of the request's latency
+            greedy_decode(model, ids, n, False, device)
+
+        total = timed_call(request, device)
         cleanup()
         return total
 
@@ -492,14 +488,11 @@ def latency_protocol_suite(device: str, shapes: str, batch_sizes: list[int], qui
     for _ in range(rounds):
         for name, (prep, model, clean) in cases.items():
             times[name].append(timed_request(prep, model, clean) / n)
-    gate_t = []
-    for _ in range(3):
-        synchronize(device)
-        t0 = time.perf_counter()
+    def gate_request() -> None:
         with torch.no_grad():
             gate.gate_texts([GATE_PROMPT])
-        synchronize(device)
-        gate_t.append(time.perf_counter() - t0)
+
+    gate_t = [timed_call(gate_request, device) for _ in range(3)]
     params = {"batch": 1, "prompt_tokens": PROMPT_TOKENS, "new_tokens": n, "kv_cache": False,
               "gating_included": True, "gate_encoder": gate_kind, "rounds": rounds, "dtype": shp.dtype,
               "weights": llm.weights}
@@ -507,9 +500,9 @@ def latency_protocol_suite(device: str, shapes: str, batch_sizes: list[int], qui
     return [
         base_rec,
         ratio_record("moe_lora.ms_per_token", statistics.median(times["moe_lora"]) * 1e3, base_rec, params=params,
-                     ratio=_paired(times["moe_lora"], times["base"])),
+                     ratio=median_ratio(times["moe_lora"], times["base"])),
         ratio_record("moe_lora_merged.ms_per_token", statistics.median(times["moe_lora_merged"]) * 1e3, base_rec,
-                     params=params, ratio=_paired(times["moe_lora_merged"], times["base"])),
+                     params=params, ratio=median_ratio(times["moe_lora_merged"], times["base"])),
         BenchRecord("gate.ms_per_request", statistics.median(gate_t) * 1e3, "ms", params=params),
     ]
 

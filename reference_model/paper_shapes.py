@@ -16,16 +16,14 @@ from __future__ import annotations
 from typing import Any
 
 from hmvlm_bench.errors import UserError
+from hmvlm_bench.model_shapes import LLAMA2_7B
 
 PREFIX = "random:"
 LLM = "llama-2-7b"
 CLIP_TEXT = "clip-vit-l-14-text"
 CLIP_VISION = "clip-vit-l-14-vision"
 
-# meta-llama/Llama-2-7b-hf config.json (= lmsys/vicuna-7b-v1.5 config.json)
-LLAMA2_7B: dict[str, Any] = dict(hidden_size=4096, intermediate_size=11008, num_hidden_layers=32,
-                                 num_attention_heads=32, num_key_value_heads=32, max_position_embeddings=4096,
-                                 rms_norm_eps=1e-5, vocab_size=32000, tie_word_embeddings=False)
+# meta-llama/Llama-2-7b-hf config.json, stated once in the core
 # openai/clip-vit-large-patch14 config.json (text_config / vision_config)
 CLIP_L14_TEXT: dict[str, Any] = dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12,
                                      num_attention_heads=12, max_position_embeddings=77, projection_dim=768,

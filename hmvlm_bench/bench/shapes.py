@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hmvlm_bench.errors import UserError
+from hmvlm_bench.model_shapes import LLAMA2_7B, SMOLLM2_135M
 
-# Public model configs (config.json of HuggingFaceTB/SmolLM2-135M and meta-llama/Llama-2-7b-hf).
-_SMOLLM2_135M = dict(hidden_size=576, intermediate_size=1536, num_hidden_layers=30, num_attention_heads=9,
-                     num_key_value_heads=3, vocab_size=49152, tie_word_embeddings=True)
-_LLAMA2_7B = dict(hidden_size=4096, intermediate_size=11008, num_hidden_layers=32, num_attention_heads=32,
-                  num_key_value_heads=32, vocab_size=32000, tie_word_embeddings=False)
+# The public configs (hmvlm_bench.model_shapes), the fields the suites have always built and
+# recorded with (LlamaConfig defaults for the rest; throughput does not depend on them).
+_FIELDS = ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
+           "vocab_size", "tie_word_embeddings")
+_SMOLLM2_135M = {k: SMOLLM2_135M[k] for k in _FIELDS}
+_LLAMA2_7B = {k: LLAMA2_7B[k] for k in _FIELDS}
 _TINY = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
              num_key_value_heads=4, vocab_size=512, tie_word_embeddings=True)
 

@@ -15,7 +15,7 @@ import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,25 @@ def synchronize(device: Any) -> None:
         import torch
 
         torch.cuda.synchronize(device)
+
+
+def timed_call(fn: Callable[[], object], device: Any = "cpu") -> float:
+    """Seconds of one call of `fn` (CUDA events on CUDA, else a synchronised wall clock)."""
+    return _timed_call(fn, device)
+
+
+@contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run the block with `n` intra-op threads (None: leave as is), restored after."""
+    import torch
+
+    prev = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(prev)
 
 
 def _timed_call(fn: Callable[[], object], device: Any) -> float:
@@ -109,7 +128,12 @@ def time_interleaved(fns: Mapping[str, Callable[[], object]], device: Any = "cpu
 
 def paired_ratio(stats: Mapping[str, TimingStats], num: str, den: str) -> float:
     """Median over rounds of time(num) / time(den) from `time_interleaved` output."""
-    return statistics.median(a / b for a, b in zip(stats[num].times, stats[den].times))
+    return median_ratio(stats[num].times, stats[den].times)
+
+
+def median_ratio(num: Sequence[float], den: Sequence[float]) -> float:
+    """Median of the per-round ratios num[i] / den[i] (paired measurements)."""
+    return statistics.median(a / b for a, b in zip(num, den))
 
 
 # ------------------------------------------------------------------------------- memory

@@ -1,18 +1,19 @@
 """Layer-level timing of MoE-LoRA against its naive loop, peft LoRA and the frozen base layer.
 
-Reused by `benchmarks/test_moe_lora_bench.py` and the `hmvlm-bench bench` command. Times are
-medians from torch.utils.benchmark (which synchronises CUDA), in seconds.
+Reused by `benchmarks/test_moe_lora_bench.py` and the `hmvlm-bench bench` layer suite. Times
+are medians of interleaved rounds from the core timers (`hmvlm_bench.bench.timing`, which
+synchronise CUDA), in seconds.
 """
 from __future__ import annotations
 
-import statistics
 from typing import Callable, Optional
 
 import torch
 from torch import nn
 
-from .config import MoELoraConfig
-from .layer import ExpertLoopLinear, GateState, MoELoraLinear
+from hmvlm_bench.bench.timing import median_ratio, time_interleaved, timed_call, torch_threads
+from reference_model.moe_lora.config import MoELoraConfig
+from reference_model.moe_lora.layer import ExpertLoopLinear, GateState, MoELoraLinear
 
 
 def build_layers(d: int, num_experts: int = 5, r: int = 8, device: str | torch.device = "cpu", seed: int = 0) -> dict[str, nn.Module]:
@@ -34,31 +35,6 @@ def _copy(layer: nn.Linear) -> nn.Linear:
     out = nn.Linear(layer.in_features, layer.out_features, bias=layer.bias is not None).to(layer.weight.device)
     out.load_state_dict(layer.state_dict())
     return out.requires_grad_(False)
-
-
-def _interleaved_medians(
-    fns: dict[str, Callable[[], object]], min_run_time: float, num_threads: int, rounds: int
-) -> tuple[dict[str, float], dict[str, list[float]]]:
-    """Time every fn in each of `rounds` rounds, interleaved, so load from other processes hits all
-    variants alike; returns per-fn median seconds and the per-round times (for paired ratios)."""
-    from torch.utils.benchmark import Timer
-
-    per_round: dict[str, list[float]] = {k: [] for k in fns}
-    numbers: dict[str, int] = {}
-    for name, fn in fns.items():
-        fn()  # warm-up (allocator, kernels)
-        m = Timer(stmt="fn()", globals={"fn": fn}, num_threads=num_threads).blocked_autorange(
-            min_run_time=min_run_time / rounds)
-        numbers[name] = max(1, int(m.number_per_run * len(m.times)))
-    for _ in range(rounds):
-        for name, fn in fns.items():
-            t = Timer(stmt="fn()", globals={"fn": fn}, num_threads=num_threads).timeit(numbers[name])
-            per_round[name].append(t.median)
-    return {k: statistics.median(v) for k, v in per_round.items()}, per_round
-
-
-def _paired_ratio(per_round: dict[str, list[float]], num: str, den: str) -> float:
-    return statistics.median(a / b for a, b in zip(per_round[num], per_round[den]))
 
 
 def layer_workloads(
@@ -157,8 +133,10 @@ def layer_benchmark(
     """
     threads = num_threads if num_threads is not None else torch.get_num_threads()
     fns = layer_workloads(d, device, batch, tokens, num_experts, r, seed)
-    medians, per_round = _interleaved_medians(fns, min_run_time, threads, rounds)
-    res: dict[str, float] = {f"{k}_s": v for k, v in medians.items()}
+    with torch_threads(threads):
+        stats = time_interleaved(fns, device, warmup=1, rounds=rounds, min_time=min_run_time / rounds)
+    per_round = {k: v.times for k, v in stats.items()}
+    res: dict[str, float] = {f"{k}_s": v.median for k, v in stats.items()}
     for key, num, den in (
         ("batched_over_lora_fwd", "moe_batched_fwd", "peft_lora_fwd"),
         ("batched_over_lora_fwdbwd", "moe_batched_fwdbwd", "peft_lora_fwdbwd"),
@@ -168,33 +146,22 @@ def layer_benchmark(
         ("unmerged_over_base_decode", "moe_batched_decode", "base_decode"),
         ("lora_over_base_decode", "peft_lora_decode", "base_decode"),
     ):
-        res[key] = _paired_ratio(per_round, num, den)
+        res[key] = median_ratio(per_round[num], per_round[den])
     res.update({"d": float(d), "batch": float(batch), "tokens": float(tokens), "num_experts": float(num_experts),
                 "r": float(r), "num_threads": float(threads)})
     return res
 
 
 def model_merge_benchmark(peft_model, alpha: torch.Tensor, repeats: int = 5) -> dict[str, float]:
-    """Median wall time (s) of merging one gate vector into every MoE-LoRA linear and unmerging."""
-    import time
+    """Median time (s) of merging one gate vector into every MoE-LoRA linear and unmerging."""
+    import statistics
 
     tuner = peft_model.base_model
     n_layers = sum(1 for _ in tuner.moe_lora_layers())
     merge_t, unmerge_t = [], []
     with torch.no_grad():
         for _ in range(repeats):
-            t0 = time.perf_counter()
-            tuner.merge_for_request(alpha)
-            _sync(alpha.device)
-            t1 = time.perf_counter()
-            tuner.unmerge_request()
-            _sync(alpha.device)
-            merge_t.append(t1 - t0)
-            unmerge_t.append(time.perf_counter() - t1)
-    return {"layers": float(n_layers), "merge_s": sorted(merge_t)[len(merge_t) // 2],
-            "unmerge_s": sorted(unmerge_t)[len(unmerge_t) // 2]}
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+            merge_t.append(timed_call(lambda: tuner.merge_for_request(alpha), alpha.device))
+            unmerge_t.append(timed_call(tuner.unmerge_request, alpha.device))
+    return {"layers": float(n_layers), "merge_s": statistics.median_high(merge_t),
+            "unmerge_s": statistics.median_high(unmerge_t)}
