@@ -187,3 +187,14 @@ def test_no_star_from_redrawn_batches_of_one_generation_set(tmp_path: Path) -> N
     assert r.test == "none" and r.p_value is None and not r.significant
     assert r.delta == pytest.approx(np.mean(B) - np.mean(A)) and r.ci_low is not None
     assert "re-draw" in r.note
+
+
+def test_metric_that_ignores_the_training_seed_gets_no_seed_test(tmp_path: Path) -> None:
+    """Reconstruction of a tokenizer trained once repeats one value for every LLM seed:
+    copies, not samples. Welch on two constant groups would give p ~ 0 and a star; the
+    comparison falls back to the single runs (here replication values of one run each)."""
+    base = {s: [0.20, 0.21, 0.19, 0.20] for s in range(3)}  # the same record for every seed
+    var = {s: [0.21, 0.20, 0.22, 0.20] for s in range(3)}
+    (r,) = compare_rows(_seed_tree(tmp_path / "r", base, var), "hmvlm")
+    assert r.test != "welch-t-seeds"
+    assert r.p_value is None or r.p_value > 0.05
