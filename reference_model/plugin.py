@@ -12,7 +12,7 @@ def register(regs: Registries) -> None:
     register_variants(regs)
     regs.trainers.register("model", "reference_model.hmvlm.training:train_model",
                            description="multi-task instruction tuning of HMVLM or a baseline variant")
-    regs.trainers.register("tokenizer", "reference_model.hmvlm.training:train_tokenizer_cmd",
+    regs.trainers.register("tokenizer", "reference_model.hmvlm.train_keys:train_tokenizer_cmd",
                            description="motion/pose tokenizer (body-part, pose, whole-body, whole-body-x5)")
     # Throughput suites for `hmvlm-bench bench` (see reference_model/bench_suites.py).
     regs.benchmarks.register("moe_lora_layer", "reference_model.bench_suites:layer_suite",

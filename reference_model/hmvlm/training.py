@@ -9,6 +9,11 @@ Entry points: `train_model(...)` (registered as trainer "model"; the CLI `hmvlm-
 model` calls it) and `train_tokenizer_cmd(...)` (trainer "tokenizer"). Trained checkpoints
 are artifacts (`ArtifactStore.get_or_build("model", model_artifact_config(...))`), so the
 runner trains whatever is missing or finds a shipped one under the repo's `checkpoints/`.
+
+This module holds the loop (the micro-step and its loss, resumable work dirs, components,
+`run_training`, `train_model`); its other jobs live beside it and are re-exported here:
+`train_keys` (store, dataset, artifact keys, tokenizer trainer), `batching` (samples ->
+micro-batches, bucketing, rank split), `accelerator` (Accelerator setup, frozen-weight cast).
 """
 from __future__ import annotations
 
@@ -19,7 +24,6 @@ import resource
 import shutil
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,188 +43,27 @@ from hmvlm_bench.checkpoint_io import (
 )
 from hmvlm_bench.errors import UserError
 from hmvlm_bench.precision import resolve_precision
-from reference_model.hmvlm import templates as T
-from reference_model.hmvlm.config import HMVLMConfig, missing_paths, model_arg_overrides
+from reference_model.hmvlm.config import HMVLMConfig, model_arg_overrides
+from reference_model.hmvlm.accelerator import cast_frozen_, make_accelerator
+from reference_model.hmvlm.batching import FirstStep, bucket_order, collate, encode_sample, rank_micro_batches
 from reference_model.hmvlm.instruct_data import InstructData, Sample
+from reference_model.hmvlm.train_keys import (MODEL_FORMAT, REPO_ROOT, make_store, model_artifact_config,
+                                              resolve_data, tokenizer_artifact, tokenizer_key,
+                                              train_tokenizer_cmd, training_preflight)
 
-MODEL_FORMAT = 1
-REPO_ROOT = Path(__file__).resolve().parents[2]
+# the split-out names stay importable from here (scripts and plugins import them from training)
+__all__ = ["MODEL_FORMAT", "REPO_ROOT", "FirstStep", "bucket_order", "cast_frozen_", "collate", "encode_sample",
+           "make_accelerator", "make_store", "micro_step", "model_artifact_config", "rank_micro_batches",
+           "resolve_data", "run_training", "tokenizer_artifact", "tokenizer_key", "train_model",
+           "train_tokenizer_cmd", "training_preflight"]
 
-
-# ------------------------------------------------------------------------------- stores & data
-def make_store(cache_dir: Path | str | None = None) -> Any:
-    """The store with the shipped checkpoints (`hmvlm_bench.artifacts.open_store`)."""
-    from hmvlm_bench.artifacts import open_store
-
-    return open_store(cache_dir)
-
-
-def _data_paths(data: str | list[str] | None) -> dict[str, Path]:
-    """`--data NAME=DIR` (one string or the CLI's list) -> {name: path}."""
-    from hmvlm_bench.cli.args import parse_data_paths
-
-    return parse_data_paths([data] if isinstance(data, str) else data)
-
-
-def resolve_data(preset: str, data: str | list[str] | None, store: Any,
-                 default: str | None = None) -> tuple[Path, str, str]:
-    """`--data NAME=DIR` (or None: `default`, else the preset's dataset, synthetic below
-    `paper`) -> (root, name, fingerprint)."""
-    from hmvlm_bench.context import DataCatalog
-    from hmvlm_bench.presets import get_preset
-
-    paths = _data_paths(data)
-    if len(paths) > 1:
-        raise UserError(f"training takes one dataset, got --data for {', '.join(paths)}")
-    p = get_preset(preset)
-    name = next(iter(paths), None) or default or p.dataset or "synthetic"
-    catalog = DataCatalog(p, store, paths)
-    return catalog.root(name), name, catalog.fingerprint(name)
-
-
-def training_preflight(preset: str, variant: str, data: str | list[str] | None, model_args: dict[str, Any]) -> None:
-    """Name every missing input of a training run in one line, before any work starts."""
-    from hmvlm_bench.presets import get_preset
-
-    dataset = get_preset(preset).dataset
-    paths = _data_paths(data)
-    missing = [f"--data {name}={path} (no such directory)" for name, path in paths.items() if not path.is_dir()]
-    if dataset is not None and not paths:
-        missing.append(f"--data {dataset}=DIR")
-    missing += missing_paths(preset, model_args, variant)
-    if missing:
-        raise UserError(f"preset '{preset}' is missing: " + "; ".join(missing))
-
-
-def tokenizer_key(preset: str, variant: str, data_fp: str, steps: int | None = None) -> dict[str, Any]:
-    from reference_model.tokenizer.config import TokenizerConfig
-
-    over = {"steps": steps} if steps else {}
-    return {"preset": preset, "variant": variant, "data": data_fp, "seed": 0,
-            "config": TokenizerConfig.for_preset(preset, variant, **over).to_dict()}
-
-
-def tokenizer_artifact(store: Any, preset: str, variant: str, root: Path, data_fp: str,
-                       steps: int | None = None, progress: bool = True) -> Path:
-    """Train (resumably, in the store's work dir) or find the tokenizer for (preset, variant, data)."""
-    from reference_model.tokenizer.training import train_tokenizer
-
-    key = tokenizer_key(preset, variant, data_fp, steps)
-
-    def build(tmp: Path) -> None:
-        work = store.work_dir("tokenizer", key)
-        train_tokenizer(root, work, preset=preset, variant=variant, steps=steps, progress=progress)
-        for f in ("tokenizer.safetensors", "config.json", "train_log.json"):
-            shutil.copyfile(work / f, tmp / f)
-
-    return store.get_or_build("tokenizer", key, build)
-
-
-def train_tokenizer_cmd(preset: str = "mini", variant: str = "body-part", data: str | None = None,
-                        out: Path | str | None = None, steps: int | None = None,
-                        cache_dir: Path | str | None = None) -> Path:
-    """Trainer "tokenizer": body-part | pose | whole-body | whole-body-x5."""
-    from reference_model.tokenizer.training import train_tokenizer
-
-    store = make_store(cache_dir)
-    root, _, fp = resolve_data(preset, data, store)
-    if out is not None:
-        return train_tokenizer(root, Path(out), preset=preset, variant=variant, steps=steps)
-    return tokenizer_artifact(store, preset, variant, root, fp, steps)
-
-
-def model_artifact_config(cfg: HMVLMConfig, data_fp: str) -> dict[str, Any]:
-    """Everything that determines a trained checkpoint (cheap: no weights are loaded)."""
-    from reference_model.hmvlm.network import llm_fingerprint
-
-    return {"format": MODEL_FORMAT, "config": cfg.to_dict(), "data": data_fp, "llm": llm_fingerprint(cfg),
-            "tokenizers": {"motion": tokenizer_key(cfg.tokenizer_preset or cfg.preset, cfg.motion_tokenizer, data_fp, cfg.tokenizer_steps),
-                           "pose": tokenizer_key(cfg.tokenizer_preset or cfg.preset, "pose", data_fp, cfg.tokenizer_steps)}}
-
-
-# ------------------------------------------------------------------------------- batches
-def encode_sample(tok: Any, s: Sample, max_len: int) -> tuple[list[int], int]:
-    """(ids, n_prompt): chat prompt + answer + end of turn; loss on ids[n_prompt:]."""
-    p = tok(T.chat_prompt(tok, s.user), add_special_tokens=False)["input_ids"]
-    a = tok(T.chat_answer_suffix(tok, s.user, s.answer), add_special_tokens=False)["input_ids"]
-    ids = (p + a)[:max_len]
-    return ids, min(len(p), len(ids) - 1)
-
-
-@dataclass(frozen=True)
-class FirstStep:
-    """Where a t2m answer's first motion step is: the tokens right after `start_id`."""
-
-    start_id: int  # the motion start marker
-    n_streams: int  # tokens per motion step
-    weight: float
-
-
-def collate(tok: Any, samples: list[Sample], max_len: int,
-            encoded: list[tuple[list[int], int]] | None = None,
-            first_step: FirstStep | None = None) -> dict[str, torch.Tensor]:
-    """Right-padded micro-batch; `encoded` (from `encode_sample`) skips re-tokenising.
-
-    With `first_step` (weight != 1) the batch also holds per-token loss `weights`: the
-    first motion step of every t2m answer gets `weight`, everything else 1."""
-    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-    enc = encoded if encoded is not None else [encode_sample(tok, s, max_len) for s in samples]
-    width = max(len(i) for i, _ in enc)
-    ids = torch.full((len(enc), width), pad, dtype=torch.long)
-    labels = torch.full((len(enc), width), -100, dtype=torch.long)
-    mask = torch.zeros((len(enc), width), dtype=torch.long)
-    weights = torch.ones((len(enc), width)) if first_step is not None and first_step.weight != 1.0 else None
-    for b, (row, n_prompt) in enumerate(enc):
-        ids[b, :len(row)] = torch.tensor(row)
-        mask[b, :len(row)] = 1
-        labels[b, n_prompt:len(row)] = torch.tensor(row[n_prompt:])
-        if weights is not None and first_step is not None and samples[b].task.startswith("t2m"):
-            answer = row[n_prompt:]
-            if first_step.start_id in answer:
-                at = n_prompt + answer.index(first_step.start_id) + 1
-                weights[b, at:min(at + first_step.n_streams, len(row))] = first_step.weight
-    out = {"input_ids": ids, "attention_mask": mask, "labels": labels,
-           "is_general": torch.tensor([s.is_general for s in samples])}
-    if weights is not None:
-        out["weights"] = weights
-    return out
-
-
-def bucket_order(lengths: list[int], batch_size: int, window_steps: int, seed: int) -> list[int]:
-    """A permutation of the samples so that each optimizer step holds samples of similar
-    token length (padding to the longest of a mixed batch wasted ~40% of a step's tokens).
-
-    The sample list is cut into windows of `window_steps` steps; inside a window samples
-    are sorted by length, cut into steps, and the steps shuffled (seeded), so training
-    still sees the tasks interleaved and the order stays a pure function of the seed."""
-    rng = np.random.default_rng([seed, 29])
-    order: list[int] = []
-    span = max(1, window_steps) * batch_size
-    for w0 in range(0, len(lengths), span):
-        idx = sorted(range(w0, min(w0 + span, len(lengths))), key=lambda i: (lengths[i], i))
-        steps = [idx[s:s + batch_size] for s in range(0, len(idx), batch_size)]
-        for k in rng.permutation(len(steps)):
-            order.extend(steps[int(k)])
-    return order
-
-
+# ------------------------------------------------------------------------------- the step
 def lr_scale(step: int, cfg: HMVLMConfig) -> float:
     """Linear warm-up then cosine decay to 0 (HMVLM: cosine)."""
     if step < cfg.warmup_steps:
         return (step + 1) / (cfg.warmup_steps + 1)
     span = max(1, cfg.steps - cfg.warmup_steps)
     return 0.5 * (1.0 + math.cos(math.pi * min(1.0, (step - cfg.warmup_steps) / span)))
-
-
-def cast_frozen_(model: torch.nn.Module, dtype: torch.dtype) -> int:
-    """Cast the frozen (requires_grad=False) floating tensors to `dtype`, in place; trainable
-    ones (adapters, new rows) keep float32 master weights. Returns how many were cast."""
-    n = 0
-    for p in model.parameters():
-        if not p.requires_grad and p.is_floating_point() and p.dtype != dtype:
-            p.data = p.data.to(dtype)
-            n += 1
-    return n
 
 
 def decoder_and_head(llm: Any) -> tuple[Any, Any]:
@@ -392,50 +235,6 @@ class _Step(torch.nn.Module):
             dummy = proj(torch.zeros(1, proj.net[0].in_features, device=device, dtype=proj.net[0].weight.dtype))
             out = {**out, "loss": out["loss"] + 0.0 * dummy.sum()}
         return out
-
-
-def make_accelerator() -> Any:
-    """CPU: gloo when launched with several processes; GPU: bf16 autocast. Unused parameters
-    are expected (image projector on batches without images), hence find_unused_parameters.
-
-    An accelerate FSDP config (ACCELERATE_USE_FSDP=true) shards the model on GPUs. Accelerate
-    1.15 ignores it for CPU processes and silently falls back to DDP; we switch its state to
-    FSDP2 instead (torch's fully_shard runs on gloo), so the sharded path is the one that
-    runs, and is tested, on CPU too."""
-    import os
-
-    from accelerate import Accelerator, DistributedDataParallelKwargs
-    from accelerate.utils import DistributedType
-
-    cuda = torch.cuda.is_available()
-    bf16 = cuda and torch.cuda.is_bf16_supported()
-    acc = Accelerator(cpu=not cuda, mixed_precision="bf16" if bf16 else "no",
-                      kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)])
-    wants_fsdp = os.environ.get("ACCELERATE_USE_FSDP", "false").lower() == "true"
-    if wants_fsdp and acc.distributed_type == DistributedType.MULTI_CPU:
-        from accelerate import FullyShardedDataParallelPlugin
-
-        plugin = FullyShardedDataParallelPlugin()  # reads the FSDP_* variables `accelerate launch` sets
-        if plugin.fsdp_version != 2:
-            raise UserError("FSDP on CPU processes needs `fsdp_version: 2` in the accelerate config")
-        from accelerate import PartialState
-
-        # both shared states: every later AcceleratorState() re-copies PartialState's fields
-        PartialState().distributed_type = acc.state.distributed_type = DistributedType.FSDP
-        acc.state.fsdp_plugin = plugin
-    if wants_fsdp and acc.num_processes > 1 and acc.distributed_type != DistributedType.FSDP:
-        raise UserError(f"the accelerate config asks for FSDP but Accelerate chose {acc.distributed_type.value}")
-    return acc
-
-
-def rank_micro_batches(grad_accum: int, rank: int, world: int) -> list[int]:
-    """Micro-batch indices of one optimizer step that this rank runs. The global batch of a
-    step is fixed by the step number alone (data order independent of the process count),
-    so a run resumed with another number of processes continues the same sequence."""
-    if grad_accum % world:
-        raise UserError(f"batch_size / micro_batch_size = {grad_accum} micro-batches per step cannot be "
-                        f"split over {world} processes; use a process count that divides it")
-    return list(range(rank, grad_accum, world))
 
 
 def run_training(cfg: HMVLMConfig, root: Path, data_fp: str, store: Any, out: Path, work: Path,
