@@ -8,6 +8,7 @@ runner only pairs those that match and lists the rest as skipped. Requests carry
 from __future__ import annotations
 
 import dataclasses
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from enum import Enum
@@ -108,19 +109,12 @@ class ModelArg:
         """Why `value` is not acceptable, or None."""
         if self.choices and value not in self.choices:
             return "expected one of " + " | ".join(self.choices)
-        if self.kind == "int":
+        if self.kind in ("int", "float"):
             try:
-                n = int(value)
+                x = int(value) if self.kind == "int" else float(value)
             except ValueError:
-                return "not an integer"
-            if self.minimum is not None and n < self.minimum:
-                return f"must be >= {self.minimum}"
-        if self.kind == "float":
-            try:
-                x = float(value)
-            except ValueError:
-                return "not a number"
-            if x != x or x in (float("inf"), float("-inf")):
+                return "not an integer" if self.kind == "int" else "not a number"
+            if not math.isfinite(x):
                 return "not a finite number"
             if self.minimum is not None and x < self.minimum:
                 return f"must be >= {self.minimum}"

@@ -202,15 +202,16 @@ def decode(model: Any, rows: Sequence[Sequence[int]], max_new: int, processor: L
     arithmetic, no per-step copy of the whole cache), "static" / "compiled" (fixed-size
     StaticCache, the step without host work, optionally torch.compile'd).
 
-    `guidance`: classifier-free guidance (eager engine only): the model also runs on each
+    `guidance`: classifier-free guidance (the loop engines, eager and prealloc): the model
+    also runs on each
     row's unconditional prompt, and the next token is picked from
     `uncond + scale * (cond - uncond)` over the allowed ids; both copies of a row then take
     the same token. scale 1 is plain decoding."""
     if engine not in ENGINES:
         raise ValueError(f"decode engine must be one of {ENGINES}, got {engine!r}")
     if guidance is not None and guidance.scale != 1.0:
-        if engine != "eager":
-            raise ValueError(f"classifier-free guidance runs on the eager engine only, not {engine!r}")
+        if engine not in ("eager", "prealloc"):
+            raise ValueError(f"classifier-free guidance runs on the loop engines (eager, prealloc) only, not {engine!r}")
         if len(guidance.rows) != len(rows):
             raise ValueError(f"guidance needs one unconditional row per row: {len(guidance.rows)} for {len(rows)}")
     else:

@@ -350,16 +350,15 @@ def encode_motion(net: Any, feats_raw: np.ndarray, max_frames: int = 196) -> np.
 
 
 def generate_motions(net: Any, requests: Sequence[MotionRequest], top_k: int | None = None, batch_size: int = 8,
-                     device: Any = "cpu", engine: str = "prealloc", cfg_scale: float | None = None) -> list[Prediction]:
+                     device: Any = "cpu", engine: str = "prealloc", cfg_scale: float = 1.0) -> list[Prediction]:
     """Text-to-motion with a network (training's learning curve and the BenchModel share it):
     constrained, seeded decoding of exactly `length // l` steps per request; `top_k` None
     = the config's sampling top-k, 0 = greedy. Rows are batched longest first. `engine`:
     the decode engine (`generation.decode`); the default `prealloc` gives eager's tokens
     (tests/hmvlm/test_decode_engines.py; the mini t2m results were identical) 1.03-1.09x
-    faster on CPU (reports/bench/decode_engines_cpu-intel-xeon-amx-2t.md), and guidance
-    falls back to eager. `cfg_scale` None = the config's
-    `t2m_cfg_scale`; above 1, classifier-free guidance against the same prompt with an
-    empty caption (`generation.Guidance`; eager engine)."""
+    faster on CPU (reports/bench/decode_engines_cpu-intel-xeon-amx-2t.md). `cfg_scale`
+    above 1: classifier-free guidance against the same prompt with an empty caption
+    (`generation.Guidance`; the eager and prealloc engines)."""
     import torch
 
     from reference_model.hmvlm import templates as T
@@ -369,7 +368,7 @@ def generate_motions(net: Any, requests: Sequence[MotionRequest], top_k: int | N
     rng_m = net.motion
     l = net.motion_tok.downsample
     top_k = net.cfg.t2m_top_k if top_k is None else top_k
-    scale = float(getattr(net.cfg, "t2m_cfg_scale", 1.0) if cfg_scale is None else cfg_scale)
+    scale = float(cfg_scale)
     pad = pad_id(net)
     out: list[Prediction | None] = [None] * len(requests)
     order = sorted(range(len(requests)), key=lambda i: -requests[i].length)
@@ -404,8 +403,7 @@ def generate_motions(net: Any, requests: Sequence[MotionRequest], top_k: int | N
             with net.routed(alpha, merge=len(chunk) == 1 and guide is None):
                 gen = decode(net.llm, rows, max(p.n_steps for p in plans) * rng_m.n_streams, proc,
                              pad, seeds=[p.seed for p in plans], top_k=top_k, device=device,
-                             allowed_ids=code_ids(rng_m), guidance=guide,
-                             engine="eager" if guide is not None and engine == "prealloc" else engine)
+                             allowed_ids=code_ids(rng_m), engine=engine, guidance=guide)
         gates = [] if alpha is None else [[round(float(v), 6) for v in row] for row in alpha.detach().cpu()]
         for b, i in enumerate(chunk):
             n_codes = plans[b].n_steps * rng_m.n_streams

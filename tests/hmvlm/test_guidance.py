@@ -62,6 +62,14 @@ def test_guided_greedy_equals_a_hand_written_guided_loop(net):
     assert got == codes
 
 
+def test_guided_prealloc_equals_guided_eager(net):
+    # t2m decodes with prealloc by default: guidance must give the eager engine's tokens there
+    reqs = _reqs(["a person walks forward", "someone jumps twice", "a man kicks"])
+    eager = [p.info["codes"] for p in generate_motions(net, reqs, cfg_scale=3.0, engine="eager")]
+    assert [p.info["codes"] for p in generate_motions(net, reqs, cfg_scale=3.0, engine="prealloc")] == eager
+    assert eager != [p.info["codes"] for p in generate_motions(net, reqs, engine="eager")]  # guidance acted
+
+
 def _last_logits(net, ids, alpha):
     with net.routed(alpha):
         return net.llm(input_ids=torch.tensor([ids])).logits[0, -1].float()
@@ -73,5 +81,5 @@ def test_guidance_checks_its_rows(net):
     proc = StreamConstraint(m.starts, m.size, [RowPlan(1, {})], len(rows[0]), m.end_marker, pad_id(net))
     with pytest.raises(ValueError, match="one unconditional row per row"):
         decode(net.llm, rows, 5, proc, pad_id(net), guidance=Guidance([], 2.0), allowed_ids=code_ids(m))
-    with pytest.raises(ValueError, match="eager engine only"):
+    with pytest.raises(ValueError, match=r"loop engines \(eager, prealloc\) only"):
         decode(net.llm, rows, 5, proc, pad_id(net), guidance=Guidance(rows, 2.0), engine="static")
