@@ -1,6 +1,6 @@
 """Val t2m R@3 of one checkpoint under several decoding settings (issue 14 diagnostic).
 
-The training learning curve's measurement (`reference_model.hmvlm.learning_curve`: the
+The training learning curve's measurement (`learning_curve.val_point`: the
 first N val motions, first caption each, ground-truth lengths, R@3 over batches of 32
 with the dataset's evaluator), repeated for each (top-k, guidance scale) and each seed
 of the generation: with 64-96 motions one generation set moves R@3 by +-0.05, so read
@@ -11,7 +11,6 @@ a setting against its own seed spread.
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 
@@ -25,12 +24,8 @@ def main() -> None:
     args = ap.parse_args()
 
     import numpy as np
-    import torch
 
-    from hmvlm_bench.contracts import MotionRequest
-    from hmvlm_bench.metrics.motion import matching_distance, r_precision
-    from reference_model.hmvlm.learning_curve import R_BATCH
-    from reference_model.hmvlm.model import generate_motions
+    from reference_model.hmvlm.learning_curve import R_BATCH, val_point
     from reference_model.hmvlm.network import load_network
     from reference_model.hmvlm.training import learning_curve_set, make_store, resolve_data
 
@@ -47,19 +42,11 @@ def main() -> None:
         for scale in (float(x) for x in args.cfg.split(",")):
             r3 = []
             for seed in (int(x) for x in args.seeds.split(",")):
-                t0 = time.perf_counter()
-                reqs = [MotionRequest(f"val{i}", "val", c, ln, seed=seed + i)
-                        for i, (c, ln) in enumerate(zip(val.captions, val.lengths))]
-                with torch.no_grad():
-                    preds = generate_motions(net, reqs, top_k=k, batch_size=16, cfg_scale=scale)
-                gen = [np.asarray(p.value, np.float32) for p in preds]
-                emb = ev.encode_motion(gen, [len(g) for g in gen])
-                r = r_precision(val.text_emb[:n], emb[:n], top_k=3, batch_size=R_BATCH)
-                r3.append(float(r[2]))
-                print(f"  top_k={k:<3d} cfg={scale:<4g} seed={seed}: R@3 {r[2]:.3f}  R@1 {r[0]:.3f}  "
-                      f"MM-Dist {matching_distance(val.text_emb, emb):.3f}  ({time.perf_counter() - t0:.0f} s)", flush=True)
+                r = val_point(net, val, ev, seed=seed, top_k=k, cfg_scale=scale)
+                r3.append(r["val_r3"])
+                print(f"  top_k={k:<3d} cfg={scale:<4g} seed={seed}: R@3 {r['val_r3']:.3f}  R@1 {r['val_r1']:.3f}  "
+                      f"MM-Dist {r['val_mm_dist']:.3f}  ({r['gen_seconds']:.0f} s)", flush=True)
             print(f"  top_k={k:<3d} cfg={scale:<4g} mean R@3 over {len(r3)} seeds: {np.mean(r3):.3f}", flush=True)
-
 
 if __name__ == "__main__":
     main()

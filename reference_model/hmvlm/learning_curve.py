@@ -43,8 +43,10 @@ def load_val_set(root: Path, evaluator: Any, n: int) -> ValSet:
     return ValSet(caps, motions, lengths, evaluator.encode_text(caps), evaluator.encode_motion(motions, lengths))
 
 
-def val_point(net: Any, val: ValSet, evaluator: Any, batch_size: int = 16, seed: int = 0) -> dict[str, float]:
-    """Generate for every val caption and score R@3 / MM-Dist against the captions."""
+def val_point(net: Any, val: ValSet, evaluator: Any, batch_size: int = 16, seed: int = 0,
+              top_k: int | None = None, cfg_scale: float = 1.0) -> dict[str, float]:
+    """Generate for every val caption and score R@3 / MM-Dist against the captions
+    (`top_k` None = the config's; `cfg_scale`: guidance, as `generate_motions`)."""
     import torch
 
     from hmvlm_bench.contracts import MotionRequest
@@ -58,7 +60,7 @@ def val_point(net: Any, val: ValSet, evaluator: Any, batch_size: int = 16, seed:
         reqs = [MotionRequest(sample_id=f"val{i}", dataset="val", text=c, length=n, seed=seed + i)
                 for i, (c, n) in enumerate(zip(val.captions, val.lengths))]
         with torch.no_grad():
-            preds = generate_motions(net, reqs, batch_size=batch_size)
+            preds = generate_motions(net, reqs, top_k=top_k, batch_size=batch_size, cfg_scale=cfg_scale)
     finally:
         if was_training:
             net.llm.train()
