@@ -172,6 +172,8 @@ def build_instruct_data(cfg: HMVLMConfig, dataset_root: Path, motion_tok: Any, n
         steps = int(rng.integers(lo, hi + 1))
         steps = min(steps, item.length // l)
         start = int(rng.integers(item.length - steps * l + 1))
+        if cfg.motion_crop == "whole":  # draws above kept, so other samples stay as in `random`
+            steps, start = min(hi, item.length // l), 0
         crop = normalise(item.features[start:start + steps * l], ds.mean, ds.std)
         caption = item.captions[int(rng.integers(len(item.captions)))].text if item.captions else ""
         motion_items.append((si, caption, crop))

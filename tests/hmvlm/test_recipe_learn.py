@@ -9,7 +9,7 @@ from reference_model.hmvlm.config import RECIPES, HMVLMConfig, model_arg_overrid
 from reference_model.hmvlm.instruct_data import t2m_variant
 from reference_model.hmvlm.vocab import init_rows_from_codebooks, new_token_parameters
 from reference_model.tokenizer.tokens import code_token, stream_names
-from tests.hmvlm.conftest import build_tiny
+from tests.hmvlm.conftest import build_tiny, tiny_tokenizers
 
 
 def test_t2m_variant_default_keeps_v1_thirds():
@@ -113,3 +113,43 @@ def test_default_recipe_applies_when_none_given(monkeypatch):
     assert HMVLMConfig.for_preset("mini", "lora", **model_arg_overrides({"recipe": "v1"})) == v1
     assert v1.steps == 200 and v1.t2m_text_share is None and v1.new_row_init == "mean"
     assert HMVLMConfig.for_preset("tiny", "hmvlm").steps == C.PRESET_VALUES["tiny"]["steps"]  # tiny has no default
+
+
+def test_whole_motion_crops_start_at_frame_zero(tmp_path, monkeypatch):
+    """`motion_crop=whole`: every t2m/m2t crop is its motion from frame 0 (cut at
+    max_motion_frames), and the other samples are those of `random`."""
+    import reference_model.hmvlm.instruct_data as I
+    from hmvlm_bench.motion.dataset import load_dataset
+    from hmvlm_bench.motion.synthetic import synthesize
+
+    root = synthesize(tmp_path / "synth", size=60, seed=0)
+    motion_tok, _ = tiny_tokenizers()
+    ds = load_dataset(root, split="train")
+    seen: dict[str, list[np.ndarray]] = {}
+    real_encode = I.encode_crops
+
+    def spy(tok, crops, batch=32):
+        seen[crop] = list(crops)
+        return real_encode(tok, crops, batch)
+
+    monkeypatch.setattr(I, "encode_crops", spy)
+    mix = (("t2m", 0.5), ("m2t", 0.3), ("general", 0.2))
+    data = {}
+    for crop in ("random", "whole"):
+        cfg = HMVLMConfig.for_preset("tiny", "hmvlm", motion_crop=crop, task_mix=mix)
+        data[crop] = I.build_instruct_data(cfg, root, motion_tok, 40, {"Say hi.": "Hi!"}, None)
+    l, hi = motion_tok.downsample, cfg.max_motion_frames // motion_tok.downsample
+    starts = [I.normalise(it.features[:min(hi, it.length // l) * l], ds.mean, ds.std) for it in ds]
+
+    def from_frame_zero(c: np.ndarray) -> bool:
+        return any(s.shape == c.shape and np.array_equal(s, c) for s in starts)
+
+    assert len(seen["whole"]) == len(seen["random"]) > 10
+    assert all(from_frame_zero(c) for c in seen["whole"])
+    assert not all(from_frame_zero(c) for c in seen["random"])
+    for a, b in zip(data["random"].samples, data["whole"].samples):
+        assert a.task == b.task
+        if a.task == "general":
+            assert a == b
+    with pytest.raises(Exception, match="motion_crop"):
+        HMVLMConfig.for_preset("tiny", "hmvlm", motion_crop="middle")
