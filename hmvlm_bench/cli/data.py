@@ -1,15 +1,21 @@
-"""Data sub-commands: synthesize the default dataset, validate datasets, import BVH.
+"""`hmvlm-bench data synth|import-bvh|validate`: synthesize the default dataset, import BVH,
+validate datasets.
 
-Plain functions returning exit codes, wired into `hmvlm-bench data ...` by cli/main.py.
-Heavy imports happen inside the functions.
+The commands wrap plain functions returning exit codes (`synth_cmd`, `import_bvh_cmd`,
+`validate_cmd`, `dataset_problems`), which tests call directly. Heavy imports happen inside
+the functions.
 """
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Optional
 
+import typer
 
+from hmvlm_bench.cli.common import area_app
 
+app = area_app(help="Make, import and check motion datasets (HumanML3D layout).", no_args_is_help=True)
 
 
 def synth_cmd(out: Path, size: int = 4000, seed: int = 0) -> int:
@@ -72,3 +78,32 @@ def import_bvh_cmd(src: Path, out: Path, scale: float | None = None) -> int:
           + (f"; {len(res.failed)} file(s) failed (named above)" if res.failed else ""))
     print(f"use it with: hmvlm-bench run --tasks reconstruction_bvh --data bvh={out}")
     return 1 if res.failed else 0
+
+
+# ------------------------------------------------------------------------------ commands
+@app.command("synth")
+def data_synth(
+    out: Path = typer.Option(..., "--out", help="Output folder (HumanML3D layout)."),
+    size: int = typer.Option(4000, help="Number of motions."),
+    seed: int = typer.Option(0, help="Same seed, byte-identical files."),
+) -> None:
+    """Generate the embedded synthetic compositional text-motion dataset."""
+    raise typer.Exit(synth_cmd(out, size, seed))
+
+
+@app.command("import-bvh")
+def data_import_bvh(
+    src: Path = typer.Argument(..., help="A .bvh file or a folder of them."),
+    out: Path = typer.Option(..., "--out", help="Output folder (HumanML3D layout, no captions)."),
+    scale: Optional[float] = typer.Option(None, help="Metres per BVH unit (default: guessed from the skeleton height)."),
+) -> None:
+    """Import BVH motion capture: retarget to 22 joints, resample to 20 fps, 263-d features."""
+    raise typer.Exit(import_bvh_cmd(src, out, scale))
+
+
+@app.command("validate")
+def data_validate(data: list[str] = typer.Option(..., "--data", help="NAME=DIR")) -> None:
+    """Same as `hmvlm-bench validate --data ...`."""
+    from hmvlm_bench.cli.run_cmd import validate
+
+    validate(data=data, results=None, include_path=None)
