@@ -20,6 +20,16 @@ def package_versions() -> dict[str, str]:
     return out
 
 
+def torch_threads() -> int | None:
+    """Intra-op threads torch uses: sampled results depend on it (reduction order changes
+    logits in the last bits, and a sampled token can flip), so every result records it."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    return int(torch.get_num_threads())
+
+
 @lru_cache(maxsize=1)
 def git_hash(repo: Path | None = None) -> str | None:
     root = repo or Path(__file__).resolve().parents[1]

@@ -22,7 +22,7 @@ from hmvlm_bench.errors import UserError, is_environment_error
 from hmvlm_bench.locking import FileLock, sweep_stale
 from hmvlm_bench.preflight import check_device, check_model_args, check_writable_dir
 from hmvlm_bench.presets import get_preset
-from hmvlm_bench.provenance import git_hash, package_versions
+from hmvlm_bench.provenance import git_hash, package_versions, torch_threads
 from hmvlm_bench.registry import Registries
 from hmvlm_bench.results import (MetricRecord, ResultFile, Timing, load_result, result_path,
                                  write_result)
@@ -333,7 +333,8 @@ def _run_pair(cfg: RunConfig, task: Task, model: BenchModel, mname: str, fingerp
         preset=preset.name, dataset=res.dataset, evaluator=res.evaluator,
         versions=package_versions(), git_hash=git_hash(), world_size=tctx.world.size,
         config={"task": task.config(tctx), "model": mcls.spec(mctx), "preset": preset.to_dict(),
-                "run": {"limit": tctx.eval_limit, "seed": cfg.seed, "device": tctx.device}},
+                "run": {"limit": tctx.eval_limit, "seed": cfg.seed, "device": tctx.device,
+                        "torch_threads": torch_threads()}},
         timing=Timing(started=started.isoformat(timespec="seconds"),
                       finished=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                       seconds=round(seconds, 3)),

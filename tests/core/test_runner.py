@@ -41,6 +41,19 @@ def test_second_run_recomputes_nothing_and_keeps_bytes(tmp_path):
     assert _snapshot(tmp_path) == before
 
 
+def test_result_records_its_run_settings(tmp_path):
+    """Sampled metrics depend on torch's thread count (README, protocol notes): it is part
+    of every result's provenance, beside the device and the seed."""
+    import torch
+
+    regs = load_registries([TOY])
+    out = run(_cfg(tmp_path, models=["toy-model"], tasks=["toy_a"]), regs)
+    (path,) = [o.path for o in out.outcomes if o.status == "computed"]
+    run_cfg = json.loads(Path(path).read_text())["config"]["run"]
+    assert run_cfg["torch_threads"] == torch.get_num_threads() >= 1
+    assert run_cfg["seed"] == 0 and run_cfg["limit"] == 8
+
+
 def test_changed_inputs_invalidate_the_cached_result(tmp_path):
     regs = load_registries([TOY])
     run(_cfg(tmp_path, tasks=["toy_a"]), regs)
