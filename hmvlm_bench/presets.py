@@ -8,7 +8,7 @@ names a registered preset a table lacks (tests/core/test_preset_tables.py fails 
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping, TypeVar
 
 from hmvlm_bench.errors import UserError, did_you_mean
@@ -25,9 +25,14 @@ class Preset:
     device: str = "cpu"
     llm_dtype: str = "float32"
     dataset: str | None = None  # default dataset for motion tasks (None: synthetic)
+    # a few words for the `--preset` help; not a setting: kept out of repr, equality and
+    # to_dict() (results record the preset's settings, byte-identical with or without it)
+    summary: str = field(default="", repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        del d["summary"]
+        return d
 
 
 PRESETS: dict[str, Preset] = {
@@ -35,19 +40,28 @@ PRESETS: dict[str, Preset] = {
         name="tiny",
         description="random tiny Llama, tiny tokenizer/evaluator, 320 synthetic motions (test split >= 32 for R-precision); seconds, for tests",
         synthetic_size=320, synthetic_seed=0, eval_limit=32, replications=5,
+        summary="tests, seconds",
     ),
     "mini": Preset(
         name="mini",
         description="SmolLM2-135M-Instruct + MiniLM gate, synthetic data (4000 motions); the CPU default",
         synthetic_size=4000, synthetic_seed=0, eval_limit=64, replications=20,
+        summary="CPU default",
     ),
     "paper": Preset(
         name="paper",
         description="Vicuna-7B / Gemma-2-2b-it, CLIP, HumanML3D/KIT by path; GPU, full test sets",
         synthetic_size=4000, synthetic_seed=0, eval_limit=None, replications=20,
-        device="cuda", llm_dtype="bfloat16", dataset="humanml3d",
+        device="cuda", llm_dtype="bfloat16", dataset="humanml3d", summary="GPU, real data",
     ),
 }
+
+
+def preset_help(summaries: bool = False) -> str:
+    """The registered presets for a `--preset` help: 'tiny | mini | paper', or with
+    `summaries` 'tiny (tests, seconds) | ...' (a preset without a summary: its name)."""
+    return " | ".join(f"{p.name} ({p.summary})" if summaries and p.summary else p.name
+                      for p in PRESETS.values())
 
 
 def get_preset(name: str) -> Preset:

@@ -6,6 +6,7 @@ from hmvlm_bench.registry import Registries
 
 def register(regs: Registries) -> None:
     from reference_model.hmvlm.variants import register_variants
+    from reference_model.tokenizer.config import VARIANTS as TOKENIZER_VARIANTS
 
     # `hmvlm`, its ablation variants and the tokenizer-only rows: one entry each in
     # reference_model/hmvlm/variants.py (VARIANTS), registered from there
@@ -13,7 +14,8 @@ def register(regs: Registries) -> None:
     regs.trainers.register("model", "reference_model.hmvlm.training:train_model",
                            description="multi-task instruction tuning of HMVLM or a baseline variant")
     regs.trainers.register("tokenizer", "reference_model.hmvlm.train_keys:train_tokenizer_cmd",
-                           description="motion/pose tokenizer (body-part, pose, whole-body, whole-body-x5)")
+                           description=f"motion/pose tokenizer ({', '.join(TOKENIZER_VARIANTS)})",
+                           variants=TOKENIZER_VARIANTS)  # `train tokenizer --variant` lists them
     # Throughput suites for `hmvlm-bench bench` (see reference_model/bench_suites.py).
     regs.benchmarks.register("moe_lora_layer", "reference_model.bench_suites:layer_suite",
                              description="MoE-LoRA layer fwd / fwd+bwd: batched vs loop vs peft LoRA vs base")

@@ -6,8 +6,10 @@ The areas (`run_cmd`, `reports_cmd`, `bench_cmd`, `train_cmd`, `data`) each hold
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import typer
+from typer.core import TyperCommand
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -22,3 +24,19 @@ def registries(include_path: list[Path] | None):
     from hmvlm_bench.plugins import load_registries
 
     return load_registries(include_path or [])
+
+
+def help_at_display(**makers: Callable[[], str]) -> type[TyperCommand]:
+    """A command class (`@app.command(cls=help_at_display(variant=f))`) whose named options
+    take their help text from `f()` when the help is shown: lists read from the plugin
+    registries, which the CLI does not load at import (--help stays instant, and a plugin
+    added later, e.g. by --include-path or a test, is listed)."""
+
+    class HelpAtDisplay(TyperCommand):
+        def format_help(self, ctx, formatter) -> None:
+            for param in self.params:
+                if param.name in makers:
+                    param.help = makers[param.name]()
+            super().format_help(ctx, formatter)
+
+    return HelpAtDisplay

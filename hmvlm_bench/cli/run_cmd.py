@@ -12,6 +12,7 @@ from hmvlm_bench.cli.args import parse_csv, parse_data_paths, parse_kv_list
 from hmvlm_bench.cli.common import area_app
 from hmvlm_bench.cli.common import registries as _registries
 from hmvlm_bench.errors import UserError
+from hmvlm_bench.presets import preset_help
 
 app = area_app()
 
@@ -21,7 +22,7 @@ app = area_app()
 def run(
     tasks: str = typer.Option("all", "--tasks", "-t", help="Comma-separated task names or groups, or 'all'.", metavar="NAMES"),
     models: str = typer.Option("hmvlm", "--models", "-m", help="Comma-separated model names, or 'all' (baselines, ground-truth, random).", metavar="NAMES"),
-    preset: str = typer.Option("mini", help="tiny (tests, seconds) | mini (CPU default) | paper (GPU, real data).", metavar="NAME"),
+    preset: str = typer.Option("mini", help=preset_help(summaries=True) + ".", metavar="NAME"),
     data: Optional[list[str]] = typer.Option(None, "--data", help="Dataset path, NAME=DIR (repeatable), e.g. humanml3d=/data/HumanML3D.", metavar="NAME=DIR"),
     evaluator: Optional[list[str]] = typer.Option(None, "--evaluator", help="Official evaluator dir per dataset, NAME=DIR (holds text_mot_match/model/finest.tar and glove/).", metavar="NAME=DIR"),
     model_args: Optional[list[str]] = typer.Option(None, "--model-args", help="Model arguments k=v[,k=v], e.g. checkpoint=DIR.", metavar="K=V[,K=V]"),

@@ -7,8 +7,9 @@ from typing import Optional
 import typer
 
 from hmvlm_bench.cli.args import parse_kv_list
-from hmvlm_bench.cli.common import area_app
+from hmvlm_bench.cli.common import area_app, help_at_display
 from hmvlm_bench.cli.common import registries as _registries
+from hmvlm_bench.presets import preset_help
 
 app = area_app(help="Train tokenizers, evaluators and models (resumable, safetensors).", no_args_is_help=True)
 
@@ -24,10 +25,33 @@ def _variants(incomplete: str = "") -> list[str]:
             and n.startswith(incomplete)]
 
 
-@app.command("tokenizer")
+_VARIANT_HELP = "hmvlm or a registered variant of it{} (the models `ls models` lists; tab-completes)"
+_TOKENIZER_HELP = "the tokenizer trainer's variants{}"
+
+
+def _variant_help() -> str:
+    """`train model --variant`: the registered models it builds (`VARIANTS` in
+    reference_model/hmvlm/variants.py, reached through the models registry)."""
+    try:
+        names = [n for n in _variants() if n != "hmvlm"]
+    except Exception:  # noqa: BLE001 - a broken plugin fails `train model` itself, not its help
+        names = []
+    return _VARIANT_HELP.format(": " + ", ".join(names) if names else "")
+
+
+def _tokenizer_variant_help() -> str:
+    """`train tokenizer --variant`: the variants the registered tokenizer trainer declares."""
+    try:
+        names = _registries(None).trainers.meta("tokenizer").get("variants", ())
+    except Exception:  # noqa: BLE001 - as above
+        names = ()
+    return " | ".join(names) if names else _TOKENIZER_HELP.format("")
+
+
+@app.command("tokenizer", cls=help_at_display(variant=_tokenizer_variant_help))
 def train_tokenizer(
-    preset: str = typer.Option("mini", help="tiny | mini | paper"),
-    variant: str = typer.Option("body-part", help="body-part | whole-body | whole-body-x5"),
+    preset: str = typer.Option("mini", help=preset_help()),
+    variant: str = typer.Option("body-part", help=_TOKENIZER_HELP.format("")),
     data: Optional[str] = typer.Option(None, "--data", help="NAME=DIR (default: the preset's synthetic data)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: the artifact cache)."),
     steps: Optional[int] = typer.Option(None, help="Override the preset's number of steps."),
@@ -41,7 +65,7 @@ def train_tokenizer(
 
 @app.command("evaluator")
 def train_evaluator(
-    preset: str = typer.Option("mini", help="tiny | mini"),
+    preset: str = typer.Option("mini", help=preset_help()),
     data: Optional[str] = typer.Option(None, "--data", help="NAME=DIR (default: the preset's synthetic data)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: the artifact cache)."),
     cache_dir: Optional[Path] = typer.Option(None, help="Artifact cache."),
@@ -50,10 +74,10 @@ def train_evaluator(
     typer.echo(str(_trainer("evaluator")(preset=preset, data=data, out=out, cache_dir=cache_dir)))
 
 
-@app.command("model")
+@app.command("model", cls=help_at_display(variant=_variant_help))
 def train_model(
-    preset: str = typer.Option("mini", help="tiny | mini | paper"),
-    variant: str = typer.Option("hmvlm", help="hmvlm or a registered variant of it: lora, full-ft, whole-body, no-zero, ... (the models `ls models` lists; tab-completes)", autocompletion=_variants),
+    preset: str = typer.Option("mini", help=preset_help()),
+    variant: str = typer.Option("hmvlm", help=_VARIANT_HELP.format(""), autocompletion=_variants),
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: the artifact cache)."),
     steps: Optional[int] = typer.Option(None, help="Override the preset's number of steps."),
     data: Optional[str] = typer.Option(None, "--data", help="NAME=DIR (default: synthetic)."),
