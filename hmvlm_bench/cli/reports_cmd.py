@@ -21,6 +21,7 @@ def report(
     results: Path = typer.Option(Path("runs/mini"), "--results", "-r", help="Results directory written by `run`."),
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: the results dir)."),
     format: str = typer.Option("md", "--format", "-f", help="Comma-separated: md,html,tex,csv."),
+    include_path: Optional[list[Path]] = typer.Option(None, "--include-path", help="Extra plugin folder(s), as for run: their tasks' column names and formats.", metavar="DIR"),
 ) -> None:
     """Render leaderboards (models x tasks, value ± 95% CI) from result files only."""
     from hmvlm_bench.preflight import check_results_dir, check_writable_dir
@@ -29,7 +30,7 @@ def report(
     check_results_dir(results)  # every file read before anything is written
     check_writable_dir(out or results, "--out")
 
-    for path in render_reports(results, out or results, parse_csv(format)):
+    for path in render_reports(results, out or results, parse_csv(format), _registries(include_path)):
         typer.echo(str(path))
 
 
@@ -66,6 +67,7 @@ def compare(
     metrics: Optional[str] = typer.Option(None, help="Comma-separated metrics to report (default: all); Holm corrects over the tests shown."),
     format: str = typer.Option("md", "--format", "-f", help="md | tex"),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the table here as well as printing it."),
+    include_path: Optional[list[Path]] = typer.Option(None, "--include-path", help="Extra plugin folder(s), as for run: their tasks' names and formats.", metavar="DIR"),
 ) -> None:
     """Ablation table: per-metric delta vs a baseline, 95% CI, p-values (Holm-corrected)."""
     from hmvlm_bench.reporting.compare import compare_results
@@ -77,7 +79,8 @@ def compare(
         if out.is_dir():
             raise UserError(f"--out {out} is a folder; give a file name (e.g. {out / 'compare.md'})")
     text = compare_results(results, baseline, parse_csv(variants) or None,
-                           parse_csv(tasks) or None, format, parse_csv(metrics) or None)
+                           parse_csv(tasks) or None, format, parse_csv(metrics) or None,
+                           _registries(include_path))
     typer.echo(text)
     if out is not None:
         from hmvlm_bench.results import atomic_write_text

@@ -82,7 +82,7 @@ def run(
         from hmvlm_bench.reporting.leaderboard import write_markdown_leaderboard
 
         try:
-            lb = write_markdown_leaderboard(out, report_dir or out)
+            lb = write_markdown_leaderboard(out, report_dir or out, regs)
             console.print(f"leaderboard: {lb}")
         except UserError as exc:  # e.g. older results of another preset in this folder: the
             # run itself succeeded, its results are written; only the board cannot rank them

@@ -224,10 +224,12 @@ def _drop_all_zero(disp: TaskDisplay, recs: list[MetricRecord | None]) -> tuple[
 
 
 def build_board(results_dir: Path, spec_path: Path | None = None,
-                published_path: Path | None = None) -> Board:
+                published_path: Path | None = None, registries: Any = None) -> Board:
+    """`registries`: whose tasks' displays to use (default: the installed plugins; pass
+    the run's, `--include-path` folders included, so their tasks keep their names)."""
     results_dir = Path(results_dir)
     results = iter_results(results_dir)
-    spec = load_spec(spec_path)
+    spec = load_spec(spec_path, registries)
     published = load_published(published_path)
     reference = set(spec.reference_models)
     by_task: dict[str, list[ResultFile]] = {}

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -211,12 +211,12 @@ def _one(results_dir: Path, task: str, metric: str, base: ResultFile, var: Resul
 
 def compare_rows(results_dir: Path, baseline: str, variants: list[str] | None = None,
                  tasks: list[str] | None = None, seed: int = 0,
-                 metrics: list[str] | None = None) -> list[ComparisonRow]:
+                 metrics: list[str] | None = None, registries: Any = None) -> list[ComparisonRow]:
     """One row per (task, variant, metric); `metrics` keeps only those (the Holm family is
     then the tests of the table you report, not of every diagnostic metric)."""
     results_dir = Path(results_dir)
     results = iter_results(results_dir)
-    spec = load_spec()
+    spec = load_spec(registries=registries)
     models = sorted({r.model for r in results})
     if baseline not in models:
         raise UserError(f"baseline '{baseline}' has no results in {results_dir}"
@@ -377,11 +377,14 @@ def render_compare_latex(rows: list[ComparisonRow], baseline: str) -> str:
 
 
 def compare_results(results_dir: Path, baseline: str, variants: list[str] | None,
-                    tasks: list[str] | None, fmt: str, metrics: list[str] | None = None) -> str:
-    """The ablation table as Markdown (`md`) or LaTeX (`tex`)."""
+                    tasks: list[str] | None, fmt: str, metrics: list[str] | None = None,
+                    registries: Any = None) -> str:
+    """The ablation table as Markdown (`md`) or LaTeX (`tex`); task and metric displays
+    from `registries` (default: the installed plugins; give `--include-path` tasks')."""
     if fmt not in ("md", "tex"):
         raise UserError(f"unknown compare format '{fmt}' (md | tex)")
-    rows = compare_rows(Path(results_dir), baseline, variants, tasks, metrics=metrics)
+    rows = compare_rows(Path(results_dir), baseline, variants, tasks, metrics=metrics,
+                        registries=registries)
     if fmt == "md":
         return render_compare_markdown(rows, baseline)
     return render_compare_latex(rows, baseline)

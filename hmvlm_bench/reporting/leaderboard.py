@@ -3,6 +3,7 @@ published reference blocks kept apart, and a provenance footer."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from hmvlm_bench.reporting.board import (Board, TaskBoard, arrow, build_board, commands,
                                          provenance_rows, version_sets)
@@ -161,9 +162,10 @@ def render_markdown(board: Board) -> str:
     return "\n".join(parts)
 
 
-def write_markdown_leaderboard(results_dir: Path, out_dir: Path) -> Path:
-    """Write `out_dir/leaderboard.md` from the result files below `results_dir`."""
-    board = build_board(Path(results_dir))
+def write_markdown_leaderboard(results_dir: Path, out_dir: Path, registries: Any = None) -> Path:
+    """Write `out_dir/leaderboard.md` from the result files below `results_dir` (task
+    displays from `registries`, as for `build_board`)."""
+    board = build_board(Path(results_dir), registries=registries)
     path = Path(out_dir) / "leaderboard.md"
     atomic_write_text(path, render_markdown(board))
     return path

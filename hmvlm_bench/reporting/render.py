@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from hmvlm_bench.errors import UserError
 from hmvlm_bench.results import atomic_write_text
@@ -9,15 +10,16 @@ from hmvlm_bench.results import atomic_write_text
 FORMATS = ("md", "html", "tex", "csv")
 
 
-def render_reports(results_dir: Path, out_dir: Path, formats: list[str]) -> list[Path]:
-    """Write leaderboard.{md,html,tex,csv} (and plots/ for html) into `out_dir`."""
+def render_reports(results_dir: Path, out_dir: Path, formats: list[str], registries: Any = None) -> list[Path]:
+    """Write leaderboard.{md,html,tex,csv} (and plots/ for html) into `out_dir` (task
+    displays from `registries`, as for `build_board`)."""
     from hmvlm_bench.reporting.board import build_board
 
     formats = [f.strip().lower() for f in formats if f.strip()] or ["md"]
     bad = [f for f in formats if f not in FORMATS]
     if bad:
         raise UserError(f"unknown report format '{bad[0]}' (known: {', '.join(FORMATS)})")
-    board = build_board(Path(results_dir))
+    board = build_board(Path(results_dir), registries=registries)
     out_dir = Path(out_dir)
     written: list[Path] = []
     for fmt in dict.fromkeys(formats):
