@@ -33,13 +33,22 @@ def test_tiny_training_writes_safe_files_and_learns(cache, tmp_path, variant):
     assert log["samples"].get("general", 0) > 0 and log["samples"].get("pose", 0) > 0
 
 
-def test_resume_from_work_dir_matches_uninterrupted(cache, tmp_path, monkeypatch):
+# Resume reproduces the saved state exactly (trainable tensors and optimizer moments are
+# bit-equal at the checkpoint), but the steps after it differ in the last bits: ~5e-6 in fp32;
+# with bf16 frozen weights (what `precision=auto` picks on AMX / AVX512-BF16 CPUs) bf16
+# rounding amplifies that to ~6e-4 after three steps (measured on tiny), while those three
+# steps move the weights by ~1.5e-2. Tolerance: the deviation relative to that movement.
+@pytest.mark.parametrize("precision,rel", [("float32", 2e-3), ("bfloat16", 0.1)])
+def test_resume_from_work_dir_matches_uninterrupted(cache, tmp_path, monkeypatch, precision, rel):
     from safetensors.torch import load_file
 
     import reference_model.hmvlm.training as tr
 
-    full = tr.train_model("tiny", "hmvlm", out=tmp_path / "full", steps=6, cache_dir=cache, progress=False,
-                          checkpoint_every=3)
+    def train(out: str):
+        return tr.train_model("tiny", "hmvlm", out=tmp_path / out, steps=6, cache_dir=cache, progress=False,
+                              checkpoint_every=3, precision=precision)
+
+    full = train("full")
     real_save = tr._save_work
     calls = {"n": 0}
 
@@ -50,18 +59,18 @@ def test_resume_from_work_dir_matches_uninterrupted(cache, tmp_path, monkeypatch
 
     monkeypatch.setattr(tr, "_save_work", crash_after_first)
     with pytest.raises(KeyboardInterrupt):
-        tr.train_model("tiny", "hmvlm", out=tmp_path / "resumed", steps=6, cache_dir=cache, progress=False,
-                       checkpoint_every=3)
+        train("resumed")
     state = json.loads((tmp_path / "resumed" / "work" / "state.json").read_text())
     assert state["step"] == 3
+    at3 = load_file(str(tmp_path / "resumed" / "work" / "trainable.safetensors"))
     monkeypatch.setattr(tr, "_save_work", real_save)
-    resumed = tr.train_model("tiny", "hmvlm", out=tmp_path / "resumed", steps=6, cache_dir=cache, progress=False,
-                             checkpoint_every=3)
+    resumed = train("resumed")
     a = load_file(str(full / "work" / "trainable.safetensors"))
     b = load_file(str(resumed / "work" / "trainable.safetensors"))
     assert set(a) == set(b)
-    for k in a:
-        assert np.allclose(a[k].numpy(), b[k].numpy(), atol=1e-5), k
+    moved = max(float((a[k] - at3[k]).abs().max()) for k in a)
+    deviation = max(float((a[k] - b[k]).abs().max()) for k in a)
+    assert moved > 1e-3 and deviation < rel * moved, (deviation, moved)
 
 
 def test_trained_checkpoint_serves_all_capabilities(cache, tmp_path):
