@@ -353,6 +353,9 @@ def run_training(cfg: HMVLMConfig, root: Path, data_fp: str, store: Any, out: Pa
                "distributed_type": str(accelerator.distributed_type.value), "sharded_parameters": sharded,
                "mixed_precision": str(accelerator.mixed_precision), "precision": precision.to_dict(),
                "history": history}
+        from hmvlm_bench.bench.timing import device_info
+
+        log["device"] = device_info(accelerator.device)  # which CPU / GPU trained it (provenance)
         if torch.cuda.is_available():
             log["peak_cuda_mb"] = torch.cuda.max_memory_allocated() / 2**20
         inner.save(out, comp["motion_dir"], comp["pose_dir"], extra={"train": {k2: log[k2] for k2 in

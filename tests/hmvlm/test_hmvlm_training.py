@@ -31,6 +31,8 @@ def test_tiny_training_writes_safe_files_and_learns(cache, tmp_path, variant):
     assert (out / "adapter" / "adapter_model.safetensors").is_file()
     assert (out / "gate.safetensors").is_file() == (variant == "hmvlm")
     assert log["samples"].get("general", 0) > 0 and log["samples"].get("pose", 0) > 0
+    # provenance: which device trained it (a GPU-trained checkpoint says so)
+    assert log["device"]["device"] == "cpu" and log["device"]["cpu_model"] and log["device"]["torch_threads"] >= 1
 
 
 # Resume reproduces the saved state exactly (trainable tensors and optimizer moments are
