@@ -25,6 +25,10 @@ The dtype is the caller's to state; the two callers differ only on a local folde
 So on `paper` the forgetting task's base row (float16) and tuned row (bfloat16 on GPU)
 differ in precision as well as in weights; on `tiny` and `mini` both are float32 and
 identical. The model is returned in eval mode.
+
+`BASE_LLMS` names each preset's base LLM, read by both callers
+(`reference_model.hmvlm.config.HMVLMConfig.for_preset` and `build_lm_backend`);
+`builtin_fingerprint` is the identity of a built-in one's weights, without loading them.
 """
 from __future__ import annotations
 
@@ -32,10 +36,30 @@ from pathlib import Path
 from typing import Any
 
 from hmvlm_bench.errors import UserError
+from hmvlm_bench.presets import PresetTable
 
 TINY_LLAMA = "tiny-llama"
 SMOLLM2 = "smollm2-135m-instruct"
 BUILTIN = (TINY_LLAMA, SMOLLM2)
+PATH = "path"  # a local folder, given as llm_path=DIR
+KINDS = (*BUILTIN, PATH)  # every value a config's `llm` may take
+
+# The base LLM of each preset (PATH: the preset needs llm_path=DIR)
+BASE_LLMS: PresetTable[str] = PresetTable("base LLM", {
+    "tiny": TINY_LLAMA, "mini": SMOLLM2, "paper": PATH})
+
+
+def builtin_fingerprint(name: str, *, seed: int = 0) -> str:
+    """Identity of built-in base LLM `name`'s weights, without loading them (a local
+    folder's identity is its caller's: the model's artifact key digests the folder's
+    bytes, the lm-eval backend names its resolved path)."""
+    if name == TINY_LLAMA:
+        return f"tiny-llama:h64-l2-seed{seed}"
+    if name == SMOLLM2:
+        from hmvlm_bench.assets import smollm2_fingerprint
+
+        return smollm2_fingerprint()
+    raise UserError(f"base LLM '{name}' is not built in ({', '.join(BUILTIN)}): give its local folder")
 
 
 def load_base_llm(name: str, *, path: str | Path | None = None, seed: int = 0, dtype: Any = None,
@@ -75,4 +99,5 @@ def load_base_llm(name: str, *, path: str | Path | None = None, seed: int = 0, d
     return model.eval(), tok
 
 
-__all__ = ["TINY_LLAMA", "SMOLLM2", "BUILTIN", "load_base_llm"]
+__all__ = ["BASE_LLMS", "BUILTIN", "KINDS", "PATH", "SMOLLM2", "TINY_LLAMA", "builtin_fingerprint",
+           "load_base_llm"]

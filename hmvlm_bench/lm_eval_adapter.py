@@ -27,14 +27,10 @@ from lm_eval.api.model import TemplateLM
 from lm_eval.api.registry import register_model
 
 from hmvlm_bench.errors import UserError
-from hmvlm_bench.presets import PresetTable
 from hmvlm_bench.progress import advance, sample_bar
 
 DEFAULT_MODEL = "hmvlm"  # `--model hmvlm` scores the tuned model unless told `model=base`
 DEFAULT_PRESET = "mini"  # as `hmvlm-bench run`
-# The base LLM `model=base` loads per preset without `llm_path` (None: it needs llm_path=DIR)
-BASE_LLMS: PresetTable[str | None] = PresetTable("lm-eval base LLM", {
-    "tiny": "tiny-llama", "mini": "smollm2-135m-instruct", "paper": None})
 DEFAULT_BATCH_SIZE = 8
 DEFAULT_MAX_LENGTH = 2048  # caps SmolLM2's 8192 context: rolling windows stay CPU-sized
 MAX_BATCH_TOKENS = 4096  # padded tokens per scoring batch: full-vocab logits stay < 1 GB
@@ -74,7 +70,7 @@ def build_lm_backend(model_args: dict[str, Any]) -> LMBackend:
     `seed`), `preset=mini` (SmolLM2-135M-Instruct), or any preset with `llm_path=DIR` (a
     local HF causal LM, e.g. Vicuna-7B).
     """
-    from hmvlm_bench import assets, base_llm
+    from hmvlm_bench import base_llm
 
     args = {k: str(v) for k, v in model_args.items()}
     model = args.pop("model", DEFAULT_MODEL)
@@ -89,13 +85,10 @@ def build_lm_backend(model_args: dict[str, Any]) -> LMBackend:
         hf_model, tok = base_llm.load_base_llm(Path(llm_path).name, path=llm_path, dtype="auto",
                                                local_files_only=False)
         return HFBackend(hf_model, tok, name=Path(llm_path).name, fingerprint=f"path:{Path(llm_path).resolve()}")
-    llm = BASE_LLMS.get(preset)
-    if llm == "tiny-llama":
-        hf_model, tok = base_llm.load_base_llm(base_llm.TINY_LLAMA, seed=seed)
-        return HFBackend(hf_model, tok, name="tiny-llama", fingerprint=f"tiny-llama:h64-l2-seed{seed}")
-    if llm == "smollm2-135m-instruct":
-        hf_model, tok = base_llm.load_base_llm(base_llm.SMOLLM2)
-        return HFBackend(hf_model, tok, name="smollm2-135m-instruct", fingerprint=assets.smollm2_fingerprint())
+    llm = base_llm.BASE_LLMS.get(preset)  # the model's own table (HMVLMConfig.for_preset)
+    if llm in base_llm.BUILTIN:
+        hf_model, tok = base_llm.load_base_llm(llm, seed=seed)
+        return HFBackend(hf_model, tok, name=llm, fingerprint=base_llm.builtin_fingerprint(llm, seed=seed))
     raise UserError(f"preset '{preset}' has no built-in base LLM: pass llm_path=DIR")
 
 

@@ -2,7 +2,7 @@
 
 A preset is one `Preset` entry in `PRESETS`, holding the harness-wide knobs. Each
 component that sizes itself per preset (HMVLM model, tokenizer, evaluator, forgetting
-limit, lm-eval base LLM) declares its values once, next to its code, as a `PresetTable`
+limit, base LLM) declares its values once, next to its code, as a `PresetTable`
 keyed by preset name; every table is recorded in `TABLES`, and `preset_table_problems()`
 names a registered preset a table lacks (tests/core/test_preset_tables.py fails on it).
 """

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from hmvlm_bench.base_llm import BASE_LLMS, KINDS
 from hmvlm_bench.errors import UserError, did_you_mean
 from hmvlm_bench.presets import PRESETS as REGISTERED_PRESETS
 from hmvlm_bench.presets import PresetTable
@@ -19,7 +20,7 @@ from hmvlm_bench.presets import PresetTable
 ADAPTERS = ("moe_lora", "lora", "full")
 GATE_ENCODERS = ("hashing", "minilm", "clip")
 MOTION_TOKENIZERS = ("body-part", "whole-body", "whole-body-x5")
-LLMS = ("tiny-llama", "smollm2-135m-instruct", "path")
+LLMS = KINDS  # the base LLMs hmvlm_bench.base_llm loads (each preset's: its BASE_LLMS)
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,7 @@ class HMVLMConfig:
         if preset not in REGISTERED_PRESETS:
             raise UserError(f"unknown preset '{preset}'{did_you_mean(preset, REGISTERED_PRESETS)}"
                             f" (known: {', '.join(REGISTERED_PRESETS)})")
-        base: dict[str, Any] = dict(PRESET_VALUES[preset])
+        base: dict[str, Any] = {"llm": BASE_LLMS[preset], **PRESET_VALUES[preset]}
         base.update(recipe_values(recipe or DEFAULT_RECIPE.get(preset, "v1")))
         from reference_model.hmvlm.variants import variant_delta
 
@@ -202,11 +203,12 @@ LATER_FIELDS: dict[str, Any] = {"tokenizer_preset": None, "precision": "auto", "
                                 "motion_crop": "random"}
 
 
-# Per-preset values (only what differs from the dataclass defaults, which are `mini`): one
-# entry per registered preset (hmvlm_bench.presets; tests/core/test_preset_tables.py checks).
+# Per-preset values (only what differs from the dataclass defaults, which are `mini`; the
+# base LLM is hmvlm_bench.base_llm.BASE_LLMS, shared with lm-eval): one entry per registered
+# preset (hmvlm_bench.presets; tests/core/test_preset_tables.py checks).
 PRESET_VALUES: PresetTable[dict[str, Any]] = PresetTable("HMVLM model config", {
     # random tiny Llama, hashing gate: trains in seconds (tests)
-    "tiny": dict(llm="tiny-llama", gate_encoder="hashing", steps=12, batch_size=4, micro_batch_size=2,
+    "tiny": dict(gate_encoder="hashing", steps=12, batch_size=4, micro_batch_size=2,
                  lr=1e-2, lr_embed=1e-2, warmup_steps=2, n_general=8, general_max_new_tokens=8,
                  n_pose_images=24, max_motion_frames=32, min_motion_frames=16, vision_pretrain_steps=20,
                  image_size=32, vision_width=16, checkpoint_every=5, caption_max_new_tokens=12,
@@ -214,7 +216,7 @@ PRESET_VALUES: PresetTable[dict[str, Any]] = PresetTable("HMVLM model config", {
     # SmolLM2-135M-Instruct + MiniLM gate: ~200 steps on 2 CPU cores (DESIGN.md sec. 7 timings)
     "mini": dict(),
     # HMVLM paper: Vicuna-7B by path, CLIP gate/vision, batch 32 micro 2, lr 3e-3 cosine
-    "paper": dict(llm="path", gate_encoder="clip", vision="clip", steps=3000, batch_size=32,
+    "paper": dict(gate_encoder="clip", vision="clip", steps=3000, batch_size=32,
                   micro_batch_size=2, lr=3e-3, lr_embed=3e-3, lr_full=2e-5, warmup_steps=100,
                   max_motion_frames=196, n_general=102, general_max_new_tokens=256, n_pose_images=20000,
                   image_size=224, image_patches=256, max_seq_len=1024, checkpoint_every=200,
@@ -328,7 +330,7 @@ def missing_paths(preset: str, args: dict[str, Any], variant: str = "hmvlm") -> 
     from reference_model.hmvlm.variants import VARIANTS
 
     delta = VARIANTS[variant].delta if variant in VARIANTS else {}
-    values = {**PRESET_VALUES.get(preset, {}), **delta}
+    values = {"llm": BASE_LLMS.get(preset), **PRESET_VALUES.get(preset, {}), **delta}
     adapter = values.get("adapter", HMVLMConfig.adapter)  # the dataclass default (moe_lora)
     missing: list[str] = []
     for field_name, needs, arg, what in PAPER_PATHS:

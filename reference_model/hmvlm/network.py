@@ -56,12 +56,10 @@ def load_base_llm(cfg: HMVLMConfig, random_weights: bool = False) -> tuple[Any, 
 
 def llm_fingerprint(cfg: HMVLMConfig) -> str:
     """Identity of the base weights, without loading them."""
-    if cfg.llm == "tiny-llama":
-        return f"tiny-llama:h64-l2-seed{cfg.seed}"
-    if cfg.llm == "smollm2-135m-instruct":
-        from hmvlm_bench.assets import smollm2_fingerprint
+    from hmvlm_bench import base_llm
 
-        return smollm2_fingerprint()
+    if cfg.llm in base_llm.BUILTIN:
+        return base_llm.builtin_fingerprint(cfg.llm, seed=cfg.seed)
     from hmvlm_bench.filehash import tree_digest
 
     path = Path(cfg.llm_path or "")

@@ -11,6 +11,7 @@ import torch
 
 from hmvlm_bench import base_llm
 from hmvlm_bench.errors import UserError
+from hmvlm_bench.presets import PRESETS
 
 
 def _same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
@@ -64,3 +65,30 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
         base_llm.load_base_llm("vicuna-7b")
     with pytest.raises(UserError, match="float32 only"):
         base_llm.load_base_llm(base_llm.TINY_LLAMA, dtype=torch.bfloat16)
+
+
+
+@pytest.mark.parametrize("preset", list(PRESETS))
+def test_model_and_lm_eval_backend_take_the_base_llm_from_one_table(preset: str, monkeypatch) -> None:
+    """`BASE_LLMS` names each registered preset's base LLM once: the model config starts
+    from it and lm-eval's `model=base` loads it (an entry PATH needs llm_path=DIR)."""
+    from hmvlm_bench import lm_eval_adapter
+    from reference_model.hmvlm.config import LLMS, HMVLMConfig
+    from reference_model.hmvlm.network import llm_fingerprint
+
+    llm = base_llm.BASE_LLMS[preset]
+    assert llm in LLMS
+    folders = ({"llm_path": "/models/llm", "gate_encoder_path": "/models/clip", "vision_path": "/models/clip"}
+               if llm == base_llm.PATH else {})
+    cfg = HMVLMConfig.for_preset(preset, **folders)  # no `llm=` given: the table's
+    assert cfg.llm == llm
+    loaded: list[str] = []
+    monkeypatch.setattr(base_llm, "load_base_llm", lambda name, **kw: (loaded.append(name), ("model", "tok"))[1])
+    if llm == base_llm.PATH:
+        with pytest.raises(UserError, match="llm_path=DIR"):
+            lm_eval_adapter.build_lm_backend({"model": "base", "preset": preset})
+        assert loaded == []
+        return
+    backend = lm_eval_adapter.build_lm_backend({"model": "base", "preset": preset, "seed": "3"})
+    assert loaded == [llm] and backend.name == llm
+    assert backend.fingerprint == llm_fingerprint(cfg.replace(seed=3))  # one identity function

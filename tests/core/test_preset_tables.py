@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("hmvlm_bench", "reference_model", "baselines", "tasks")
 # the tables README "Add a preset" lists (a new one is found by `_declaring_modules` anyway)
 KNOWN = {"HMVLM model config", "tokenizer config", "text-motion evaluator config",
-         "forgetting suite limit", "lm-eval base LLM"}
+         "forgetting suite limit", "base LLM"}
 
 
 def _declaring_modules() -> list[str]:
@@ -58,8 +58,8 @@ def test_every_component_resolves_every_preset(name: str) -> None:
 
 def _resolve_all(name: str) -> None:
     from hmvlm_bench.evaluators.contrastive import evaluator_config_for_preset
-    from hmvlm_bench.lm_eval_adapter import BASE_LLMS
-    from reference_model.hmvlm.config import PRESET_VALUES, HMVLMConfig, model_arg_overrides
+    from hmvlm_bench.base_llm import BASE_LLMS, PATH
+    from reference_model.hmvlm.config import HMVLMConfig, model_arg_overrides
     from reference_model.hmvlm.variants import variant_names
     from reference_model.tokenizer.config import VARIANTS as TOKENIZERS
     from reference_model.tokenizer.config import TokenizerConfig
@@ -67,7 +67,7 @@ def _resolve_all(name: str) -> None:
 
     preset = P.get_preset(name)
     # a preset that loads its models from folders names them (never opened here)
-    args = {"llm_path": "/models/llm", "clip_path": "/models/clip"} if PRESET_VALUES[preset].get("llm") == "path" else {}
+    args = {"llm_path": "/models/llm", "clip_path": "/models/clip"} if BASE_LLMS[preset] == PATH else {}
     for variant in variant_names():
         assert HMVLMConfig.for_preset(name, variant, **model_arg_overrides(args)).preset == name
     for variant in TOKENIZERS:
