@@ -594,6 +594,22 @@ class SplitTask(SettingsTask):
 
     split: str = "test"
 
+    def split_settings(self, ctx: "TaskContext", o: TaskOptions, split: str | None = None) -> dict[str, Any]:
+        """The settings every split task opens with: dataset, split (`split` overrides the
+        class's), evaluation limit, and what the options carry: replications
+        (`ReplicatedOptions`), the failure budget (`FailureBudgetOptions`) and the resolved
+        evaluation protocol (an option named `protocol`). A task adds its own on top."""
+        dataset = self.dataset(ctx)
+        split = self.split if split is None else split
+        out: dict[str, Any] = {"dataset": dataset, "split": split, "limit": ctx.eval_limit}
+        if isinstance(o, ReplicatedOptions):
+            out["replications"] = o.n_replications(ctx)
+        if isinstance(o, FailureBudgetOptions):
+            out["max_failure_rate"] = o.max_failure_rate
+        if hasattr(o, "protocol"):
+            out["protocol"] = resolve_protocol(getattr(o, "protocol"), ctx, dataset, split)
+        return out
+
     def _dataset(self, ctx: "TaskContext", settings: dict[str, Any]) -> "MotionDataset":
         return load_split(ctx, settings["dataset"], settings.get("split", self.split))
 

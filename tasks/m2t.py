@@ -80,15 +80,7 @@ class M2TTask(kit.EvaluatedSplitTask):
 
     def _settings(self, ctx) -> dict[str, Any]:
         o: M2TOptions = kit.read_options(self, ctx)
-        dataset = self.dataset(ctx)
-        return {
-            "dataset": dataset,
-            "split": self.split,
-            "limit": ctx.eval_limit,
-            "replications": o.n_replications(ctx),
-            "bertscore": o.bertscore,
-            "protocol": kit.resolve_protocol(o.protocol, ctx, dataset, self.split),
-        }
+        return {**self.split_settings(ctx, o), "bertscore": o.bertscore}
 
     def preflight(self, ctx) -> list[str]:
         missing = super().preflight(ctx)

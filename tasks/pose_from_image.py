@@ -106,8 +106,7 @@ class PoseFromImageTask(kit.SplitTask):
 
     def _settings(self, ctx) -> dict[str, Any]:
         o: kit.FailureBudgetOptions = kit.read_options(self, ctx)
-        return {"dataset": self.dataset(ctx), "split": self.split, "limit": ctx.eval_limit,
-                "max_failure_rate": o.max_failure_rate,
+        return {**self.split_settings(ctx, o),
                 "frame_choice": "derive_seed(seed, 'frame', id) % T", "camera": "sample_camera(derive_seed(seed, 'camera', id))"}
 
     def evaluate(self, model, ctx) -> TaskResult:

@@ -98,9 +98,8 @@ class ReconstructionTask(kit.SplitTask):
     # ------------------------------------------------------------------ settings
     def _settings(self, ctx) -> dict[str, Any]:
         o: ReconstructionOptions = kit.read_options(self, ctx)
-        return {"dataset": self.dataset(ctx), "split": self.split if o.split is None else o.split,
-                "limit": ctx.eval_limit, "fid": self.default_fid if o.fid is None else o.fid,
-                "max_crop": o.max_crop, "max_failure_rate": o.max_failure_rate}
+        return {**self.split_settings(ctx, o, split=o.split),
+                "fid": self.default_fid if o.fid is None else o.fid, "max_crop": o.max_crop}
 
     def _evaluator(self, ctx, s) -> tuple[Any | None, str | None]:
         if not s["fid"]:

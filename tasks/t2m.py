@@ -99,19 +99,9 @@ class T2MTask(kit.EvaluatedSplitTask):
     # ------------------------------------------------------------------ settings
     def _settings(self, ctx) -> dict[str, Any]:
         o: T2MOptions = kit.read_options(self, ctx)
-        dataset = self.dataset(ctx)
-        protocol = kit.resolve_protocol(o.protocol, ctx, dataset, self.split)
-        out: dict[str, Any] = {
-            "dataset": dataset,
-            "split": self.split,
-            "variant": self.variant,
-            "limit": ctx.eval_limit,
-            "replications": o.n_replications(ctx),
-            "regenerate": o.regenerate,
-            "max_failure_rate": o.max_failure_rate,
-            "multimodality": o.multimodality,
-            "protocol": protocol,
-        }
+        out = self.split_settings(ctx, o)
+        protocol = out["protocol"]
+        out.update(variant=self.variant, regenerate=o.regenerate, multimodality=o.multimodality)
         if protocol == P.GUO:
             out["regenerate"] = True  # captions and crops change every replication
         if o.multimodality:
