@@ -35,13 +35,18 @@ def test_tiny_training_writes_safe_files_and_learns(cache, tmp_path, variant):
     assert log["device"]["device"] == "cpu" and log["device"]["cpu_model"] and log["device"]["torch_threads"] >= 1
 
 
-# Resume reproduces the saved state exactly (trainable tensors and optimizer moments are
-# bit-equal at the checkpoint), but the steps after it differ in the last bits: ~5e-6 in fp32;
-# with bf16 frozen weights (what `precision=auto` picks on AMX / AVX512-BF16 CPUs) bf16
-# rounding amplifies that to ~6e-4 after three steps (measured on tiny), while those three
-# steps move the weights by ~1.5e-2. Tolerance: the deviation relative to that movement.
-@pytest.mark.parametrize("precision,rel", [("float32", 2e-3), ("bfloat16", 0.1)])
+# Resume restores the saved state exactly: trainable tensors and optimizer moments at the
+# checkpoint are bit-equal to the uninterrupted run's at that step (checked below). The steps
+# after it differ in the last bits, by an amount that depends on the process's history (same
+# test alone or after other trainings in the process, 1 or 2 threads): fp32 5e-6 to 5.5e-5,
+# bf16 frozen weights (what `precision=auto` picks on AMX / AVX512-BF16 CPUs) 6e-4 to 4.3e-3,
+# against ~1.5e-2 that the three resumed steps move the weights. No RNG is drawn in the loop;
+# the cause is likely kernels whose reduction order follows buffer layout (not found). A
+# broken resume (moments not restored, wrong step) moves the weights by O(that movement).
+@pytest.mark.parametrize("precision,rel", [("float32", 1e-2), ("bfloat16", 0.5)])
 def test_resume_from_work_dir_matches_uninterrupted(cache, tmp_path, monkeypatch, precision, rel):
+    import shutil
+
     from safetensors.torch import load_file
 
     import reference_model.hmvlm.training as tr
@@ -50,13 +55,18 @@ def test_resume_from_work_dir_matches_uninterrupted(cache, tmp_path, monkeypatch
         return tr.train_model("tiny", "hmvlm", out=tmp_path / out, steps=6, cache_dir=cache, progress=False,
                               checkpoint_every=3, precision=precision)
 
-    full = train("full")
     real_save = tr._save_work
-    calls = {"n": 0}
+
+    def keep_step3(work, net, opt, step, *args, **kwargs):
+        real_save(work, net, opt, step, *args, **kwargs)
+        if step == 3:
+            shutil.copytree(work, tmp_path / "full_at3")
+
+    monkeypatch.setattr(tr, "_save_work", keep_step3)
+    full = train("full")
 
     def crash_after_first(*args, **kwargs):
         real_save(*args, **kwargs)
-        calls["n"] += 1
         raise KeyboardInterrupt("simulated kill after the first checkpoint")
 
     monkeypatch.setattr(tr, "_save_work", crash_after_first)
@@ -64,6 +74,10 @@ def test_resume_from_work_dir_matches_uninterrupted(cache, tmp_path, monkeypatch
         train("resumed")
     state = json.loads((tmp_path / "resumed" / "work" / "state.json").read_text())
     assert state["step"] == 3
+    for name in ("trainable", "optimizer"):  # the checkpoint: bit-equal to the uninterrupted run's
+        mine = load_file(str(tmp_path / "resumed" / "work" / f"{name}.safetensors"))
+        ref = load_file(str(tmp_path / "full_at3" / f"{name}.safetensors"))
+        assert set(mine) == set(ref) and all(torch_equal(mine[k], ref[k]) for k in ref), name
     at3 = load_file(str(tmp_path / "resumed" / "work" / "trainable.safetensors"))
     monkeypatch.setattr(tr, "_save_work", real_save)
     resumed = train("resumed")
@@ -73,6 +87,12 @@ def test_resume_from_work_dir_matches_uninterrupted(cache, tmp_path, monkeypatch
     moved = max(float((a[k] - at3[k]).abs().max()) for k in a)
     deviation = max(float((a[k] - b[k]).abs().max()) for k in a)
     assert moved > 1e-3 and deviation < rel * moved, (deviation, moved)
+
+
+def torch_equal(x, y) -> bool:
+    import torch
+
+    return bool(torch.equal(x, y))
 
 
 def test_trained_checkpoint_serves_all_capabilities(cache, tmp_path):
