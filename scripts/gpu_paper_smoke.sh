@@ -19,17 +19,14 @@
 set -u
 cd "$(dirname "$0")/.."
 STEPS="${1:-3}"
-PY="${PYTHON:-python3}"
-export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1
-export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 export HMVLM_BENCH_CACHE="${HMVLM_BENCH_CACHE:-/tmp/hmvlm-paper-smoke-cache}"
+# shellcheck source=scripts/gpu_env.sh
+source scripts/gpu_env.sh  # PY, the offline environment, stamp (its own wheel install below)
 TOK="${TOKENIZER_PRESET:-tiny}"
 WORK="${SMOKE_DIR:-/tmp/hmvlm-paper-smoke}"
 mkdir -p "$HMVLM_BENCH_CACHE" "$WORK" reports
 LOG="${SMOKE_LOG:-$WORK/smoke.log}"
 exec > >(tee -a "$LOG") 2>&1  # stream everything (a timed-out run still leaves its log)
-t_start=$(date +%s)
-stamp() { echo "=== [$(( $(date +%s) - t_start )) s] $*"; }
 
 stamp "environment"
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>&1 || echo "nvidia-smi unavailable"

@@ -63,10 +63,8 @@ import reference_model.moe_lora  # noqa: F401  (registers the MoE-LoRA peft meth
 from reference_model.hmvlm.training import train_model
 
 preset, variant, seed, recipe = sys.argv[1:5]
-args = {"train_seed": seed} if seed != "0" else {}
-if recipe != "v1":
-    args["recipe"] = recipe
-print("CHECKPOINT", train_model(preset, variant, model_args=args, progress=False))
+# seed 0 and recipe v1 are the defaults: passing them names the same checkpoint
+print("CHECKPOINT", train_model(preset, variant, model_args={"train_seed": seed, "recipe": recipe}, progress=False))
 PY
 "$PY" - "$PRESET" > "$STATE/data.txt" <<'PY' || { echo "data synthesis failed" >&2; exit 4; }
 import sys
