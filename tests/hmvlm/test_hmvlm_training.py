@@ -47,6 +47,7 @@ def test_tiny_training_writes_safe_files_and_learns(cache, tmp_path, variant):
 def test_resume_from_work_dir_matches_uninterrupted(cache, tmp_path, monkeypatch, precision, rel):
     import shutil
 
+    import torch
     from safetensors.torch import load_file
 
     import reference_model.hmvlm.training as tr
@@ -77,7 +78,7 @@ def test_resume_from_work_dir_matches_uninterrupted(cache, tmp_path, monkeypatch
     for name in ("trainable", "optimizer"):  # the checkpoint: bit-equal to the uninterrupted run's
         mine = load_file(str(tmp_path / "resumed" / "work" / f"{name}.safetensors"))
         ref = load_file(str(tmp_path / "full_at3" / f"{name}.safetensors"))
-        assert set(mine) == set(ref) and all(torch_equal(mine[k], ref[k]) for k in ref), name
+        assert set(mine) == set(ref) and all(torch.equal(mine[k], ref[k]) for k in ref), name
     at3 = load_file(str(tmp_path / "resumed" / "work" / "trainable.safetensors"))
     monkeypatch.setattr(tr, "_save_work", real_save)
     resumed = train("resumed")
@@ -87,12 +88,6 @@ def test_resume_from_work_dir_matches_uninterrupted(cache, tmp_path, monkeypatch
     moved = max(float((a[k] - at3[k]).abs().max()) for k in a)
     deviation = max(float((a[k] - b[k]).abs().max()) for k in a)
     assert moved > 1e-3 and deviation < rel * moved, (deviation, moved)
-
-
-def torch_equal(x, y) -> bool:
-    import torch
-
-    return bool(torch.equal(x, y))
 
 
 def test_trained_checkpoint_serves_all_capabilities(cache, tmp_path):
